@@ -1,0 +1,149 @@
+//! Error types, one per operation. A normal close is an event, never an error.
+
+use std::{io, net::SocketAddr, sync::Arc, time::Duration};
+
+use crate::message::Message;
+
+/// A [`Config`](crate::Config) setting that cannot work.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// `max_queued_packets` is 0: nothing could ever be sent or received.
+    #[error("max_queued_packets must be at least 1")]
+    ZeroQueue,
+    /// `inbound_buffer_size` is 0: every message would be too big.
+    #[error("inbound_buffer_size must be at least 1 byte")]
+    ZeroInboundBuffer,
+    /// A timeout of zero would fail every connection at once.
+    #[error("{0} must be longer than zero")]
+    ZeroTimeout(&'static str),
+    /// `read_buffer_size` below 512 bytes.
+    #[error("read_buffer_size {0} is too small (at least 512 bytes)")]
+    ReadBufferTooSmall(usize),
+    /// `max_request_header_size` below 256 bytes.
+    #[error("max_request_header_size {0} is too small (at least 256 bytes)")]
+    HeaderLimitTooSmall(usize),
+    /// A subprotocol name that is empty or not an HTTP token.
+    #[error("subprotocol {0:?} is not a valid HTTP token")]
+    InvalidProtocol(String),
+    /// A handshake header name that is empty or not an HTTP token.
+    #[error("handshake header name {0:?} is not a valid HTTP token")]
+    InvalidHeaderName(String),
+    /// A handshake header value with CR, LF or NUL in it.
+    #[error("handshake header {0:?} has a value with CR, LF or NUL in it")]
+    InvalidHeaderValue(String),
+}
+
+/// Why a connection never opened. Clients and servers share it; each variant says
+/// which side raises it.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConnectError {
+    /// The URL could not be parsed (client).
+    #[error("invalid URL {url:?}: {reason}")]
+    InvalidUrl {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The scheme is not `ws` or `wss` (client).
+    #[error("unsupported scheme {0:?}: use ws:// or wss://")]
+    UnsupportedScheme(String),
+    /// `wss://` without TLS options (client).
+    #[error("wss:// needs TLS, which this build does not have yet")]
+    TlsUnavailable,
+    /// The settings are invalid.
+    #[error("invalid configuration: {0}")]
+    Config(#[from] ConfigError),
+    /// The host name did not resolve to any address (client).
+    #[error("could not resolve {host:?}: {source}")]
+    Resolve {
+        /// The host that was looked up.
+        host: String,
+        /// The resolver's error.
+        #[source]
+        source: Arc<io::Error>,
+    },
+    /// Every address of the host refused or failed the TCP connection (client).
+    #[error("could not connect to {addr}: {source}")]
+    Refused {
+        /// The last address tried.
+        addr: SocketAddr,
+        /// The socket error.
+        #[source]
+        source: Arc<io::Error>,
+    },
+    /// The peer answered, but not with a valid WebSocket handshake (both sides).
+    #[error("WebSocket handshake failed: {0}")]
+    Handshake(String),
+    /// The server chose no subprotocol, or one we did not offer (client).
+    #[error("subprotocol mismatch: {0}")]
+    ProtocolMismatch(String),
+    /// The handshake did not finish within `handshake_timeout` (both sides).
+    #[error("WebSocket handshake did not finish within {0:?}")]
+    Timeout(Duration),
+    /// The socket failed during the handshake (both sides).
+    #[error("I/O error during the handshake: {0}")]
+    Io(#[source] Arc<io::Error>),
+    /// The application closed the connection before it opened (both sides).
+    #[error("closed by the application before the connection opened")]
+    Aborted,
+}
+
+impl From<io::Error> for ConnectError {
+    fn from(err: io::Error) -> Self {
+        ConnectError::Io(Arc::new(err))
+    }
+}
+
+/// Why a message was not queued. Every variant gives the message back.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SendError {
+    /// The connection is not open (connecting, closing or closed). Godot: `FAILED`.
+    #[error("the connection is not open")]
+    NotOpen(Message),
+    /// The outbound queue holds `max_queued_packets` messages or this message would
+    /// take it past `outbound_buffer_size` bytes. Godot: `ERR_OUT_OF_MEMORY`.
+    #[error("the outbound queue is full")]
+    Full(Message),
+    /// The message alone is larger than `outbound_buffer_size`, so it can never be
+    /// queued. Godot: `ERR_OUT_OF_MEMORY`.
+    #[error("a {} byte message is larger than outbound_buffer_size", .0.len())]
+    TooLarge(Message),
+}
+
+impl SendError {
+    /// The message that was not sent.
+    pub fn into_message(self) -> Message {
+        match self {
+            SendError::NotOpen(m) | SendError::Full(m) | SendError::TooLarge(m) => m,
+        }
+    }
+}
+
+/// Why a close request was refused. The connection is left as it was.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CloseError {
+    /// RFC 6455 §7.4 forbids sending this code (valid: 1000–1003, 1007–1014,
+    /// 3000–4999). Godot sends any code; we refuse it rather than make the peer fail.
+    #[error("close code {0} may not be sent (use 1000-1003, 1007-1014 or 3000-4999)")]
+    InvalidCode(i32),
+    /// The reason is over 123 bytes of UTF-8, the most a close frame can carry.
+    #[error("close reason is {0} bytes; at most 123 fit in a close frame")]
+    ReasonTooLong(usize),
+}
+
+/// Why `try_recv` returned nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TryRecvError {
+    /// No message is waiting now.
+    #[error("no message is waiting")]
+    Empty,
+    /// The connection is closed and every message has been read.
+    #[error("the connection is closed")]
+    Closed,
+}

@@ -1,0 +1,352 @@
+//! The application's handles on a connection: [`WebSocket`], and its halves
+//! [`Sender`] and [`Receiver`] for sending and receiving from different tasks.
+
+use std::{net::SocketAddr, sync::Arc};
+
+use crate::{
+    error::{CloseError, ConnectError, SendError, TryRecvError},
+    message::Message,
+    shared::{Shared, Snapshot},
+    state::{CloseStatus, ConnectionInfo, ReadyState},
+};
+
+/// Keeps the connection's handle count; when the last handle goes, the task
+/// closes the connection (code 1001, "going away") and ends.
+#[derive(Debug)]
+struct HandleRef(Arc<Shared>);
+
+impl HandleRef {
+    fn new(shared: Arc<Shared>) -> Self {
+        shared.add_handle();
+        Self(shared)
+    }
+}
+
+impl Clone for HandleRef {
+    fn clone(&self) -> Self {
+        Self::new(self.0.clone())
+    }
+}
+
+impl Drop for HandleRef {
+    fn drop(&mut self) {
+        self.0.drop_handle();
+    }
+}
+
+/// The sending half of a connection. Cheap to clone; every clone sends on the
+/// same connection, in the order the sends are made.
+#[derive(Debug, Clone)]
+pub struct Sender {
+    handle: HandleRef,
+}
+
+/// The receiving half of a connection.
+#[derive(Debug)]
+pub struct Receiver {
+    handle: HandleRef,
+}
+
+/// A WebSocket connection, client or server, driven by its own task.
+///
+/// Messages go through two bounded queues (see [`Config`](crate::Config)):
+/// [`try_send`](Self::try_send) fails at once when the outbound queue is full and
+/// gives the message back; [`send`](Self::send) waits for room instead. When the
+/// inbound queue is full the task stops reading the socket, so a slow reader
+/// slows the peer down through TCP and nothing is lost.
+///
+/// Dropping every handle of an open connection closes it with code 1001.
+#[derive(Debug)]
+pub struct WebSocket {
+    sender: Sender,
+    receiver: Receiver,
+}
+
+impl WebSocket {
+    pub(crate) fn new(shared: Arc<Shared>) -> Self {
+        let handle = HandleRef::new(shared);
+        Self {
+            sender: Sender {
+                handle: handle.clone(),
+            },
+            receiver: Receiver { handle },
+        }
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.sender.handle.0
+    }
+
+    /// Splits the connection into halves that can live in different tasks.
+    pub fn split(self) -> (Sender, Receiver) {
+        (self.sender, self.receiver)
+    }
+
+    /// Joins the halves of one connection; gives them back if they belong to
+    /// different connections.
+    pub fn reunite(sender: Sender, receiver: Receiver) -> Result<Self, (Sender, Receiver)> {
+        if Arc::ptr_eq(&sender.handle.0, &receiver.handle.0) {
+            Ok(Self { sender, receiver })
+        } else {
+            Err((sender, receiver))
+        }
+    }
+
+    /// A sender for this connection.
+    pub fn sender(&self) -> Sender {
+        self.sender.clone()
+    }
+
+    /// Waits until the handshake is over: `Ok` once open, or why it failed.
+    pub async fn opened(&self) -> Result<(), ConnectError> {
+        self.sender.opened().await
+    }
+
+    /// Queues a message if there is room now; see [`Sender::try_send`].
+    pub fn try_send(&self, message: impl Into<Message>) -> Result<(), SendError> {
+        self.sender.try_send(message)
+    }
+
+    /// Queues a message, waiting for room; see [`Sender::send`].
+    pub async fn send(&self, message: impl Into<Message>) -> Result<(), SendError> {
+        self.sender.send(message).await
+    }
+
+    /// Takes the next message if one is waiting; see [`Receiver::try_recv`].
+    pub fn try_recv(&mut self) -> Result<Message, TryRecvError> {
+        self.receiver.try_recv()
+    }
+
+    /// Waits for the next message; see [`Receiver::recv`].
+    pub async fn recv(&mut self) -> Option<Message> {
+        self.receiver.recv().await
+    }
+
+    /// Starts the closing handshake; see [`Sender::close`].
+    pub fn close(&self, code: i32, reason: &str) -> Result<(), CloseError> {
+        self.sender.close(code, reason)
+    }
+
+    /// Waits until the connection is closed and tells how.
+    pub async fn closed(&self) -> CloseStatus {
+        self.sender.closed().await
+    }
+
+    /// The ready state now.
+    pub fn ready_state(&self) -> ReadyState {
+        self.sender.ready_state()
+    }
+
+    /// How the connection closed; meaningful once [`ReadyState::Closed`].
+    pub fn close_status(&self) -> CloseStatus {
+        self.sender.close_status()
+    }
+
+    /// Why the connection failed before it opened, if it did.
+    pub fn connect_error(&self) -> Option<ConnectError> {
+        self.shared().connect_error()
+    }
+
+    /// Addresses, requested URL and subprotocol.
+    pub fn info(&self) -> ConnectionInfo {
+        self.shared().info()
+    }
+
+    /// The remote address, once connected.
+    pub fn peer_addr(&self) -> Option<SocketAddr> {
+        self.info().peer_addr
+    }
+
+    /// The local address, once connected.
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.info().local_addr
+    }
+
+    /// Payload bytes queued but not yet written to the socket (Godot's
+    /// `get_current_outbound_buffered_amount`); 0 unless open.
+    pub fn buffered_amount(&self) -> usize {
+        self.sender.buffered_amount()
+    }
+
+    /// Messages received and not yet read.
+    pub fn available(&self) -> usize {
+        self.shared().snapshot(|s| s.available)
+    }
+
+    /// Reads a consistent view of the connection under one lock (for the poll
+    /// facade, which must not see the state move between two of its reads).
+    #[doc(hidden)]
+    pub fn with_snapshot<R>(&self, f: impl FnOnce(&SnapshotView<'_>) -> R) -> R {
+        self.shared().snapshot(|s| f(&SnapshotView(s)))
+    }
+}
+
+/// A consistent view of a connection; see [`WebSocket::with_snapshot`].
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct SnapshotView<'a>(Snapshot<'a>);
+
+impl SnapshotView<'_> {
+    /// The ready state.
+    pub fn state(&self) -> ReadyState {
+        self.0.state
+    }
+    /// How it closed.
+    pub fn close(&self) -> &CloseStatus {
+        self.0.close
+    }
+    /// Addresses, URL and subprotocol.
+    pub fn info(&self) -> &ConnectionInfo {
+        self.0.info
+    }
+    /// Why it never opened.
+    pub fn connect_error(&self) -> Option<&ConnectError> {
+        self.0.connect_error
+    }
+    /// Messages waiting to be read.
+    pub fn available(&self) -> usize {
+        self.0.available
+    }
+    /// Bytes queued for sending; 0 unless open.
+    pub fn buffered_amount(&self) -> usize {
+        if self.0.state == ReadyState::Open {
+            self.0.buffered_amount
+        } else {
+            0
+        }
+    }
+}
+
+impl Sender {
+    fn shared(&self) -> &Shared {
+        &self.handle.0
+    }
+
+    /// Queues a message if the outbound queue has room now, or gives it back at
+    /// once: [`SendError::Full`] when `max_queued_packets` messages or
+    /// `outbound_buffer_size` bytes are waiting, [`SendError::TooLarge`] when the
+    /// message alone exceeds `outbound_buffer_size`, [`SendError::NotOpen`] unless
+    /// the connection is open. Never waits.
+    pub fn try_send(&self, message: impl Into<Message>) -> Result<(), SendError> {
+        self.shared().try_send(message.into())
+    }
+
+    /// Queues a message, waiting while the outbound queue is full. Fails at once
+    /// for a message that can never fit or a connection that is not open.
+    pub async fn send(&self, message: impl Into<Message>) -> Result<(), SendError> {
+        let mut message = message.into();
+        loop {
+            let writable = self.shared().writable();
+            tokio::pin!(writable);
+            writable.as_mut().enable();
+            match self.shared().try_send(message) {
+                Err(SendError::Full(back)) => message = back,
+                other => return other,
+            }
+            writable.await;
+        }
+    }
+
+    /// Starts the closing handshake, as Godot's `close(code, reason)`: the close
+    /// frame goes out after the messages already queued and the state becomes
+    /// [`ReadyState::Closing`]. A negative code drops the connection at once
+    /// without a close frame. While connecting, any code abandons the attempt.
+    ///
+    /// Codes that RFC 6455 forbids on the wire and reasons over 123 bytes are
+    /// refused with an error, and the connection stays as it was.
+    pub fn close(&self, code: i32, reason: &str) -> Result<(), CloseError> {
+        self.shared().request_close(code, reason)
+    }
+
+    /// Waits until the handshake is over: `Ok` once open, or why it failed.
+    pub async fn opened(&self) -> Result<(), ConnectError> {
+        loop {
+            let readable = self.shared().readable();
+            tokio::pin!(readable);
+            readable.as_mut().enable();
+            let done = self.shared().snapshot(|s| match s.state {
+                ReadyState::Connecting => None,
+                _ => Some(s.connect_error.cloned().map_or(Ok(()), Err)),
+            });
+            if let Some(result) = done {
+                return result;
+            }
+            readable.await;
+        }
+    }
+
+    /// Waits until the connection is closed and tells how.
+    pub async fn closed(&self) -> CloseStatus {
+        loop {
+            let readable = self.shared().readable();
+            tokio::pin!(readable);
+            readable.as_mut().enable();
+            let done = self
+                .shared()
+                .snapshot(|s| (s.state == ReadyState::Closed).then(|| s.close.clone()));
+            if let Some(status) = done {
+                return status;
+            }
+            readable.await;
+        }
+    }
+
+    /// The ready state now.
+    pub fn ready_state(&self) -> ReadyState {
+        self.shared().ready_state()
+    }
+
+    /// How the connection closed; meaningful once [`ReadyState::Closed`].
+    pub fn close_status(&self) -> CloseStatus {
+        self.shared().close_status()
+    }
+
+    /// Payload bytes queued but not yet written; 0 unless open.
+    pub fn buffered_amount(&self) -> usize {
+        self.shared().snapshot(|s| {
+            if s.state == ReadyState::Open {
+                s.buffered_amount
+            } else {
+                0
+            }
+        })
+    }
+}
+
+impl Receiver {
+    fn shared(&self) -> &Shared {
+        &self.handle.0
+    }
+
+    /// Takes the oldest received message if one is waiting. Messages that arrived
+    /// before the connection closed stay readable after it closed (Godot loses
+    /// them; godotengine/godot#107442).
+    pub fn try_recv(&mut self) -> Result<Message, TryRecvError> {
+        self.shared().try_recv()
+    }
+
+    /// Waits for the next message; `None` once the connection is closed and every
+    /// message has been read.
+    pub async fn recv(&mut self) -> Option<Message> {
+        loop {
+            let readable = self.shared().readable();
+            tokio::pin!(readable);
+            readable.as_mut().enable();
+            match self.shared().try_recv() {
+                Ok(message) => return Some(message),
+                Err(TryRecvError::Closed) => return None,
+                Err(TryRecvError::Empty) => readable.await,
+            }
+        }
+    }
+
+    /// The ready state now.
+    pub fn ready_state(&self) -> ReadyState {
+        self.shared().ready_state()
+    }
+
+    /// How the connection closed; meaningful once [`ReadyState::Closed`].
+    pub fn close_status(&self) -> CloseStatus {
+        self.shared().close_status()
+    }
+}

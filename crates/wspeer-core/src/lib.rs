@@ -1,0 +1,92 @@
+//! The async core of wspeer: WebSocket connections on Tokio with Godot's bounded
+//! queues.
+//!
+//! Each connection is one task that owns its socket and feeds two bounded queues
+//! with Godot's limits and meanings (`max_queued_packets`, `inbound_buffer_size`,
+//! `outbound_buffer_size`): a full inbound queue stops reading the socket (TCP
+//! backpressure, nothing dropped), an oversized message closes with 1009, and a
+//! send that does not fit fails at once and gives the message back.
+//!
+//! This crate is async only; the poll facade for game loops is the `wspeer` crate.
+//! It does not do TLS yet, nor permessage-deflate.
+//!
+//! ```
+//! use wspeer_core::{Config, Listener, Message};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let mut listener = Listener::bind("127.0.0.1:0", Config::default()).await?;
+//! let url = format!("ws://{}/echo", listener.local_addr()?);
+//! tokio::spawn(async move {
+//!     let mut ws = listener.accept().await;
+//!     while let Some(message) = ws.recv().await {
+//!         let _ = ws.send(message).await;
+//!     }
+//! });
+//!
+//! let mut client = wspeer_core::connect(&url).await?;
+//! client.send(Message::text("hello")).await?;
+//! let echo = client.recv().await.expect("an echo");
+//! assert_eq!(echo.as_text(), Some("hello"));
+//! client.close(1000, "done")?;
+//! assert_eq!(client.closed().await.code, 1000);
+//! # Ok(())
+//! # }
+//! ```
+
+mod client;
+mod config;
+mod driver;
+mod error;
+mod handle;
+mod listener;
+mod message;
+mod server_handshake;
+mod shared;
+mod state;
+mod task;
+mod tungstenite_config;
+mod ws_url;
+
+use std::sync::Arc;
+
+pub use bytes::Bytes;
+pub use config::{Config, DEFAULT_BUFFER_SIZE, DEFAULT_MAX_QUEUED_PACKETS};
+pub use error::{CloseError, ConfigError, ConnectError, SendError, TryRecvError};
+pub use handle::{Receiver, Sender, SnapshotView, WebSocket};
+pub use listener::{Listener, MAX_PENDING_HANDSHAKES};
+pub use message::{Message, MessageKind};
+pub use state::{CloseStatus, ConnectionInfo, ReadyState, UNCLEAN_CLOSE_CODE};
+pub use task::{ConnectionTask, client as start_client, server as start_server};
+pub use ws_url::{Scheme, WsUrl};
+
+/// Connects to a `ws://` URL with the default [`Config`] and waits until the
+/// connection is open.
+pub async fn connect(url: &str) -> Result<WebSocket, ConnectError> {
+    connect_with(url, Config::default()).await
+}
+
+/// Connects to a `ws://` URL with `config` and waits until the connection is open.
+/// Must be called inside a Tokio runtime; the connection runs in its own task.
+pub async fn connect_with(
+    url: &str,
+    config: impl Into<Arc<Config>>,
+) -> Result<WebSocket, ConnectError> {
+    let (ws, task) = start_client(url, config)?;
+    tokio::spawn(task);
+    ws.opened().await?;
+    Ok(ws)
+}
+
+/// Upgrades a TCP connection that was already accepted, as Godot's
+/// `accept_stream`. Returns at once with the connection still in its handshake;
+/// await [`WebSocket::opened`] to know how it went. Must be called inside a Tokio
+/// runtime.
+pub fn accept_stream(
+    stream: tokio::net::TcpStream,
+    config: impl Into<Arc<Config>>,
+) -> Result<WebSocket, ConnectError> {
+    let (ws, task) = start_server(stream, config)?;
+    tokio::spawn(task);
+    Ok(ws)
+}

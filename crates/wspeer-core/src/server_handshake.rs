@@ -1,0 +1,374 @@
+//! The server side of the opening handshake (RFC 6455 §4.2), written here rather
+//! than taken from tungstenite so that every refusal gets a clear HTTP status and
+//! the request head has a hard size limit.
+
+use bytes::BytesMut;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio_tungstenite::{
+    WebSocketStream,
+    tungstenite::{handshake::derive_accept_key, protocol::Role},
+};
+
+use crate::{config::Config, error::ConnectError, tungstenite_config::ws_config};
+
+/// Most headers a request may carry before it is refused with 431.
+const MAX_HEADERS: usize = 64;
+
+/// What a successful server handshake learned from the request.
+#[derive(Debug)]
+pub(crate) struct Accepted {
+    pub(crate) requested_url: String,
+    pub(crate) selected_protocol: String,
+}
+
+/// A refused request: the status line and a human-readable reason, which is sent
+/// as the body of the response.
+#[derive(Debug)]
+struct Refusal {
+    status: &'static str,
+    reason: String,
+    extra_header: Option<&'static str>,
+}
+
+impl Refusal {
+    fn new(status: &'static str, reason: impl Into<String>) -> Self {
+        Self {
+            status,
+            reason: reason.into(),
+            extra_header: None,
+        }
+    }
+}
+
+/// Reads the upgrade request from `stream`, answers it, and returns the WebSocket.
+/// `scheme` is `"ws"` or `"wss"`, used for the requested URL.
+pub(crate) async fn accept<S>(
+    mut stream: S,
+    config: &Config,
+    scheme: &str,
+) -> Result<(WebSocketStream<S>, Accepted), ConnectError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let mut buf = BytesMut::with_capacity(1024);
+    let head_len = read_head(&mut stream, &mut buf, config.max_request_header_size).await;
+    let outcome = match head_len {
+        Ok(len) => parse_request(&buf[..len], config, scheme).map(|ok| (len, ok)),
+        Err(HeadError::TooLarge) => Err(Refusal::new(
+            "431 Request Header Fields Too Large",
+            format!(
+                "the request head is over {} bytes",
+                config.max_request_header_size
+            ),
+        )),
+        Err(HeadError::Io(e)) => return Err(e.into()),
+        Err(HeadError::Eof) => {
+            return Err(ConnectError::Handshake(
+                "the client closed the connection before finishing its request".into(),
+            ));
+        }
+    };
+    match outcome {
+        Ok((len, (response, accepted))) => {
+            stream.write_all(response.as_bytes()).await?;
+            stream.flush().await?;
+            let rest = buf.split_off(len).to_vec();
+            let ws = WebSocketStream::from_partially_read(
+                stream,
+                rest,
+                Role::Server,
+                Some(ws_config(config)),
+            )
+            .await;
+            Ok((ws, accepted))
+        }
+        Err(refusal) => {
+            let body = format!("{}\n", refusal.reason);
+            let extra = refusal
+                .extra_header
+                .map(|h| format!("{h}\r\n"))
+                .unwrap_or_default();
+            let response = format!(
+                "HTTP/1.1 {}\r\n{extra}Content-Type: text/plain; charset=utf-8\r\n\
+                 Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                refusal.status,
+                body.len()
+            );
+            // Best effort: the client may already be gone.
+            let _ = stream.write_all(response.as_bytes()).await;
+            let _ = stream.shutdown().await;
+            Err(ConnectError::Handshake(format!(
+                "refused with {}: {}",
+                refusal.status, refusal.reason
+            )))
+        }
+    }
+}
+
+enum HeadError {
+    TooLarge,
+    Eof,
+    Io(std::io::Error),
+}
+
+/// Reads until the blank line that ends the request head; returns its length.
+/// Bytes after it (early WebSocket frames) stay in `buf`.
+async fn read_head<S>(stream: &mut S, buf: &mut BytesMut, limit: usize) -> Result<usize, HeadError>
+where
+    S: AsyncRead + Unpin,
+{
+    let mut scanned = 0;
+    loop {
+        if let Some(pos) = find_blank_line(&buf[scanned..]) {
+            let end = scanned + pos + 4;
+            return if end > limit {
+                Err(HeadError::TooLarge)
+            } else {
+                Ok(end)
+            };
+        }
+        if buf.len() >= limit {
+            return Err(HeadError::TooLarge);
+        }
+        // Resume the search three bytes back: the terminator may straddle reads.
+        scanned = buf.len().saturating_sub(3);
+        let want = (limit + 4 - buf.len()).min(4096);
+        buf.reserve(want);
+        let mut chunk = buf.split_off(buf.len());
+        chunk.resize(want, 0);
+        let n = stream.read(&mut chunk).await.map_err(HeadError::Io)?;
+        chunk.truncate(n);
+        buf.unsplit(chunk);
+        if n == 0 {
+            return Err(HeadError::Eof);
+        }
+    }
+}
+
+fn find_blank_line(data: &[u8]) -> Option<usize> {
+    data.windows(4).position(|w| w == b"\r\n\r\n")
+}
+
+/// Checks the request and builds the `101` response, or says why not.
+fn parse_request(
+    head: &[u8],
+    config: &Config,
+    scheme: &str,
+) -> Result<(String, Accepted), Refusal> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut request = httparse::Request::new(&mut headers);
+    match request.parse(head) {
+        Ok(httparse::Status::Complete(_)) => {}
+        Ok(httparse::Status::Partial) => {
+            return Err(Refusal::new("400 Bad Request", "incomplete HTTP request"));
+        }
+        Err(httparse::Error::TooManyHeaders) => {
+            return Err(Refusal::new(
+                "431 Request Header Fields Too Large",
+                format!("more than {MAX_HEADERS} headers"),
+            ));
+        }
+        Err(e) => {
+            return Err(Refusal::new(
+                "400 Bad Request",
+                format!("malformed HTTP request: {e}"),
+            ));
+        }
+    }
+    if request.method != Some("GET") {
+        return Err(Refusal::new(
+            "405 Method Not Allowed",
+            "a WebSocket upgrade must use GET",
+        ));
+    }
+    if request.version != Some(1) {
+        return Err(Refusal::new(
+            "400 Bad Request",
+            "a WebSocket upgrade needs HTTP/1.1",
+        ));
+    }
+    let header = |name: &str| -> Vec<&str> {
+        request
+            .headers
+            .iter()
+            .filter(|h| h.name.eq_ignore_ascii_case(name))
+            .filter_map(|h| std::str::from_utf8(h.value).ok())
+            .collect()
+    };
+    let has_token = |name: &str, token: &str| {
+        header(name)
+            .iter()
+            .flat_map(|v| v.split(','))
+            .any(|t| t.trim().eq_ignore_ascii_case(token))
+    };
+    if !has_token("upgrade", "websocket") {
+        return Err(Refusal {
+            extra_header: Some("Upgrade: websocket"),
+            ..Refusal::new(
+                "426 Upgrade Required",
+                "this is a WebSocket endpoint: send Upgrade: websocket",
+            )
+        });
+    }
+    if !has_token("connection", "upgrade") {
+        return Err(Refusal::new(
+            "400 Bad Request",
+            "missing Connection: Upgrade",
+        ));
+    }
+    if header("sec-websocket-version").first().map(|v| v.trim()) != Some("13") {
+        return Err(Refusal {
+            extra_header: Some("Sec-WebSocket-Version: 13"),
+            ..Refusal::new(
+                "426 Upgrade Required",
+                "only WebSocket version 13 is supported",
+            )
+        });
+    }
+    let key = match header("sec-websocket-key").as_slice() {
+        [key] if is_valid_key(key.trim()) => key.trim().to_owned(),
+        _ => {
+            return Err(Refusal::new(
+                "400 Bad Request",
+                "missing or invalid Sec-WebSocket-Key",
+            ));
+        }
+    };
+    let offered: Vec<&str> = header("sec-websocket-protocol")
+        .into_iter()
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
+    let selected = select_protocol(&offered, &config.supported_protocols)?;
+
+    let host = header("host")
+        .first()
+        .copied()
+        .unwrap_or("")
+        .trim()
+        .to_owned();
+    let target = request.path.unwrap_or("/");
+    let mut response = format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Accept: {}\r\n",
+        derive_accept_key(key.as_bytes())
+    );
+    if let Some(protocol) = &selected {
+        response.push_str(&format!("Sec-WebSocket-Protocol: {protocol}\r\n"));
+    }
+    for (name, value) in &config.handshake_headers {
+        response.push_str(&format!("{name}: {value}\r\n"));
+    }
+    response.push_str("\r\n");
+    Ok((
+        response,
+        Accepted {
+            requested_url: format!("{scheme}://{host}{target}"),
+            selected_protocol: selected.unwrap_or_default(),
+        },
+    ))
+}
+
+/// Godot's rule: the first protocol in the client's order that the server
+/// supports. A client that offers protocols none of which is supported, or none
+/// when the server requires one, is refused.
+fn select_protocol(offered: &[&str], supported: &[String]) -> Result<Option<String>, Refusal> {
+    if offered.is_empty() && supported.is_empty() {
+        return Ok(None);
+    }
+    match offered.iter().find(|p| supported.iter().any(|s| s == *p)) {
+        Some(p) => Ok(Some((*p).to_owned())),
+        None => Err(Refusal::new(
+            "400 Bad Request",
+            format!(
+                "no supported subprotocol: the client offered [{}], the server accepts [{}]",
+                offered.join(", "),
+                supported.join(", ")
+            ),
+        )),
+    }
+}
+
+/// A key is the base64 encoding of 16 bytes: 22 characters and `==`.
+fn is_valid_key(key: &str) -> bool {
+    key.len() == 24
+        && key.ends_with("==")
+        && key[..22]
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
+
+    fn request(extra: &str) -> String {
+        format!(
+            "GET /chat?x=1 HTTP/1.1\r\nHost: example.com:8000\r\nUpgrade: websocket\r\n\
+             Connection: keep-alive, Upgrade\r\nSec-WebSocket-Key: {KEY}\r\n\
+             Sec-WebSocket-Version: 13\r\n{extra}\r\n"
+        )
+    }
+
+    #[test]
+    fn accepts_rfc_example() {
+        let (response, accepted) =
+            parse_request(request("").as_bytes(), &Config::default(), "ws").unwrap();
+        // RFC 6455 §1.3's worked example.
+        assert!(response.contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"));
+        assert!(!response.contains("Sec-WebSocket-Protocol"));
+        assert_eq!(accepted.requested_url, "ws://example.com:8000/chat?x=1");
+    }
+
+    #[test]
+    fn client_order_picks_the_protocol() {
+        let config = Config::default().supported_protocols(["b", "a"]);
+        let req = request("Sec-WebSocket-Protocol: c, a\r\nSec-WebSocket-Protocol: b\r\n");
+        let (response, accepted) = parse_request(req.as_bytes(), &config, "ws").unwrap();
+        assert_eq!(accepted.selected_protocol, "a");
+        assert!(response.contains("Sec-WebSocket-Protocol: a\r\n"));
+    }
+
+    #[test]
+    fn protocol_mismatch_is_refused() {
+        let config = Config::default().supported_protocols(["demo-chat"]);
+        let refusal = parse_request(request("").as_bytes(), &config, "ws").unwrap_err();
+        assert_eq!(refusal.status, "400 Bad Request");
+        assert!(refusal.reason.contains("demo-chat"));
+        let req = request("Sec-WebSocket-Protocol: x\r\n");
+        assert!(parse_request(req.as_bytes(), &Config::default(), "ws").is_err());
+    }
+
+    #[test]
+    fn plain_http_gets_426() {
+        let req = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+        let refusal = parse_request(req.as_bytes(), &Config::default(), "ws").unwrap_err();
+        assert_eq!(refusal.status, "426 Upgrade Required");
+    }
+
+    #[test]
+    fn garbage_gets_400() {
+        let refusal =
+            parse_request(b"\x16\x03\x01hello\r\n\r\n", &Config::default(), "ws").unwrap_err();
+        assert_eq!(refusal.status, "400 Bad Request");
+    }
+
+    #[test]
+    fn bad_key_and_version() {
+        let req = request("").replace(KEY, "short");
+        assert!(parse_request(req.as_bytes(), &Config::default(), "ws").is_err());
+        let req = request("").replace("Version: 13", "Version: 8");
+        let refusal = parse_request(req.as_bytes(), &Config::default(), "ws").unwrap_err();
+        assert_eq!(refusal.status, "426 Upgrade Required");
+    }
+
+    #[test]
+    fn custom_headers_are_sent() {
+        let config = Config::default().handshake_header("X-Server", "wspeer");
+        let (response, _) = parse_request(request("").as_bytes(), &config, "ws").unwrap();
+        assert!(response.ends_with("X-Server: wspeer\r\n\r\n"));
+    }
+}

@@ -1,0 +1,444 @@
+//! The state one connection task shares with its handles: the two bounded queues,
+//! the ready state, and the wake-ups between them.
+//!
+//! One mutex guards it all, held only for a few instructions at a time; the
+//! connection task and the application never wait on each other while holding it.
+
+use std::{
+    collections::VecDeque,
+    sync::{Arc, Mutex, MutexGuard},
+};
+
+use futures_util::task::AtomicWaker;
+use tokio::sync::Notify;
+
+use crate::{
+    config::Config,
+    error::{CloseError, ConnectError, SendError, TryRecvError},
+    message::Message,
+    state::{CloseStatus, ConnectionInfo, ReadyState},
+};
+
+/// A close the application asked for and the task has not yet sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CloseRequest {
+    pub(crate) code: u16,
+    pub(crate) reason: String,
+}
+
+/// What the task must do about the application, read by the task on each wake-up.
+#[derive(Debug, Default)]
+pub(crate) struct Control {
+    /// `close(-1)`: drop the socket now, send nothing.
+    pub(crate) abort: bool,
+    /// A close frame to send once the queued messages are out.
+    pub(crate) close: Option<CloseRequest>,
+    /// Every handle is gone: nobody will read or send again.
+    pub(crate) handles_gone: bool,
+}
+
+#[derive(Debug)]
+struct Inner {
+    state: ReadyState,
+    close: CloseStatus,
+    connect_error: Option<ConnectError>,
+    info: ConnectionInfo,
+    inbound: VecDeque<Message>,
+    inbound_bytes: usize,
+    /// The task holds a message that did not fit and waits for room.
+    task_waits_for_room: bool,
+    outbound: VecDeque<Message>,
+    /// Payload bytes and messages queued or handed to the socket but not yet
+    /// flushed: Godot's buffered amount and its outbound counters.
+    outbound_bytes: usize,
+    outbound_count: usize,
+    abort: bool,
+    close_request: Option<CloseRequest>,
+    handles: usize,
+}
+
+/// Shared between one connection task and its handles.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) config: Arc<Config>,
+    inner: Mutex<Inner>,
+    /// Wakes the connection task: new outbound data, room freed, close, abort.
+    task_waker: AtomicWaker,
+    /// Wakes the application: a message arrived or the state changed.
+    readable: Notify,
+    /// Wakes senders waiting for room in the outbound queue.
+    writable: Notify,
+}
+
+impl Shared {
+    pub(crate) fn new(config: Arc<Config>, requested_url: String) -> Arc<Self> {
+        Arc::new(Self {
+            config,
+            inner: Mutex::new(Inner {
+                state: ReadyState::Connecting,
+                close: CloseStatus::unclean(),
+                connect_error: None,
+                info: ConnectionInfo {
+                    requested_url,
+                    ..ConnectionInfo::default()
+                },
+                inbound: VecDeque::new(),
+                inbound_bytes: 0,
+                task_waits_for_room: false,
+                outbound: VecDeque::new(),
+                outbound_bytes: 0,
+                outbound_count: 0,
+                abort: false,
+                close_request: None,
+                handles: 0,
+            }),
+            task_waker: AtomicWaker::new(),
+            readable: Notify::new(),
+            writable: Notify::new(),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding this lock leaves consistent data (every update is a
+        // few plain assignments), so a poisoned lock is still usable.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    // ----- the application's side -----
+
+    pub(crate) fn ready_state(&self) -> ReadyState {
+        self.lock().state
+    }
+
+    pub(crate) fn close_status(&self) -> CloseStatus {
+        self.lock().close.clone()
+    }
+
+    pub(crate) fn connect_error(&self) -> Option<ConnectError> {
+        self.lock().connect_error.clone()
+    }
+
+    pub(crate) fn info(&self) -> ConnectionInfo {
+        self.lock().info.clone()
+    }
+
+    /// Reads a consistent view of the state, for the poll facade.
+    pub(crate) fn snapshot<R>(&self, f: impl FnOnce(Snapshot<'_>) -> R) -> R {
+        let inner = self.lock();
+        f(Snapshot {
+            state: inner.state,
+            close: &inner.close,
+            info: &inner.info,
+            connect_error: inner.connect_error.as_ref(),
+            available: inner.inbound.len(),
+            buffered_amount: inner.outbound_bytes,
+        })
+    }
+
+    /// Queues a message, or gives it back at once when it cannot be queued.
+    pub(crate) fn try_send(&self, message: Message) -> Result<(), SendError> {
+        let mut inner = self.lock();
+        if inner.state != ReadyState::Open || inner.close_request.is_some() {
+            return Err(SendError::NotOpen(message));
+        }
+        let budget = self.config.outbound_buffer_size;
+        if budget > 0 && message.len() > budget {
+            return Err(SendError::TooLarge(message));
+        }
+        if inner.outbound_count >= self.config.max_queued_packets
+            || (budget > 0 && inner.outbound_bytes + message.len() > budget)
+        {
+            return Err(SendError::Full(message));
+        }
+        let was_idle = inner.outbound.is_empty();
+        inner.outbound_bytes += message.len();
+        inner.outbound_count += 1;
+        inner.outbound.push_back(message);
+        drop(inner);
+        // The task drains the queue until it is empty or the socket blocks, so it
+        // only needs a wake-up when the queue was empty.
+        if was_idle {
+            self.task_waker.wake();
+        }
+        Ok(())
+    }
+
+    /// A future that completes when room may have been freed in the outbound
+    /// queue or the state changed. Create it before checking, then await it.
+    pub(crate) fn writable(&self) -> tokio::sync::futures::Notified<'_> {
+        self.writable.notified()
+    }
+
+    /// A future that completes when a message may have arrived or the state
+    /// changed. Create it before checking, then await it.
+    pub(crate) fn readable(&self) -> tokio::sync::futures::Notified<'_> {
+        self.readable.notified()
+    }
+
+    /// Takes the oldest received message.
+    pub(crate) fn try_recv(&self) -> Result<Message, TryRecvError> {
+        let mut inner = self.lock();
+        match inner.inbound.pop_front() {
+            Some(message) => {
+                inner.inbound_bytes -= message.len();
+                let wake = std::mem::take(&mut inner.task_waits_for_room);
+                drop(inner);
+                if wake {
+                    self.task_waker.wake();
+                }
+                Ok(message)
+            }
+            None if inner.state == ReadyState::Closed => Err(TryRecvError::Closed),
+            None => Err(TryRecvError::Empty),
+        }
+    }
+
+    /// Godot's `close(code, reason)`: a negative code drops the connection at once;
+    /// otherwise a close frame is sent after the messages already queued.
+    pub(crate) fn request_close(&self, code: i32, reason: &str) -> Result<(), CloseError> {
+        if code >= 0 {
+            validate_close(code, reason)?;
+        }
+        let mut inner = self.lock();
+        match inner.state {
+            ReadyState::Closed => return Ok(()),
+            ReadyState::Connecting => {
+                inner.abort = true;
+                inner.state = ReadyState::Closed;
+                inner.connect_error = Some(ConnectError::Aborted);
+            }
+            _ if code < 0 => {
+                inner.abort = true;
+                inner.state = ReadyState::Closed;
+            }
+            ReadyState::Open => {
+                inner.state = ReadyState::Closing;
+                inner.close_request = Some(CloseRequest {
+                    code: code as u16,
+                    reason: reason.to_owned(),
+                });
+            }
+            ReadyState::Closing => return Ok(()),
+        }
+        drop(inner);
+        self.task_waker.wake();
+        self.notify_app();
+        Ok(())
+    }
+
+    pub(crate) fn add_handle(&self) {
+        self.lock().handles += 1;
+    }
+
+    pub(crate) fn drop_handle(&self) {
+        let mut inner = self.lock();
+        inner.handles -= 1;
+        if inner.handles == 0 {
+            drop(inner);
+            self.task_waker.wake();
+        }
+    }
+
+    // ----- the connection task's side -----
+
+    pub(crate) fn register_task(&self, waker: &std::task::Waker) {
+        self.task_waker.register(waker);
+    }
+
+    pub(crate) fn control(&self) -> Control {
+        let mut inner = self.lock();
+        Control {
+            abort: inner.abort,
+            close: inner.close_request.take(),
+            handles_gone: inner.handles == 0,
+        }
+    }
+
+    pub(crate) fn set_open(&self, info: ConnectionInfo) {
+        let mut inner = self.lock();
+        if inner.state == ReadyState::Connecting {
+            inner.state = ReadyState::Open;
+            inner.info = info;
+        }
+        drop(inner);
+        self.notify_app();
+    }
+
+    pub(crate) fn set_failed(&self, error: ConnectError) {
+        let mut inner = self.lock();
+        inner.state = ReadyState::Closed;
+        inner.connect_error.get_or_insert(error);
+        drop(inner);
+        self.notify_app();
+    }
+
+    pub(crate) fn set_closing(&self) {
+        let mut inner = self.lock();
+        if inner.state == ReadyState::Open {
+            inner.state = ReadyState::Closing;
+        }
+        drop(inner);
+        self.notify_app();
+    }
+
+    /// The connection is over; `status` is `None` to keep what an abort left.
+    pub(crate) fn set_closed(&self, status: Option<CloseStatus>) {
+        let mut inner = self.lock();
+        inner.state = ReadyState::Closed;
+        if let Some(status) = status {
+            inner.close = status;
+        }
+        inner.outbound.clear();
+        inner.outbound_bytes = 0;
+        inner.outbound_count = 0;
+        drop(inner);
+        self.notify_app();
+    }
+
+    /// Takes the next message to write.
+    pub(crate) fn pop_outbound(&self) -> Option<Message> {
+        self.lock().outbound.pop_front()
+    }
+
+    /// The socket has taken `bytes` in `count` messages: room is free again.
+    pub(crate) fn flushed(&self, bytes: usize, count: usize) {
+        let mut inner = self.lock();
+        inner.outbound_bytes -= bytes;
+        inner.outbound_count -= count;
+        drop(inner);
+        self.writable.notify_waiters();
+    }
+
+    /// Queues a received message, or gives it back when the inbound queue has no
+    /// room (then the task stops reading until the application takes one).
+    pub(crate) fn push_inbound(&self, message: Message) -> Result<(), Message> {
+        let mut inner = self.lock();
+        let fits = inner.inbound.len() < self.config.max_queued_packets
+            && (inner.inbound.is_empty()
+                || inner.inbound_bytes + message.len() <= self.config.inbound_buffer_size);
+        if !fits {
+            inner.task_waits_for_room = true;
+            return Err(message);
+        }
+        inner.inbound_bytes += message.len();
+        inner.inbound.push_back(message);
+        Ok(())
+    }
+
+    /// Wakes every application task waiting on this connection.
+    pub(crate) fn notify_app(&self) {
+        self.readable.notify_waiters();
+        self.writable.notify_waiters();
+    }
+
+    pub(crate) fn notify_readable(&self) {
+        self.readable.notify_waiters();
+    }
+}
+
+/// A consistent view of a connection, taken under one lock.
+#[derive(Debug)]
+pub(crate) struct Snapshot<'a> {
+    pub(crate) state: ReadyState,
+    pub(crate) close: &'a CloseStatus,
+    pub(crate) info: &'a ConnectionInfo,
+    pub(crate) connect_error: Option<&'a ConnectError>,
+    pub(crate) available: usize,
+    pub(crate) buffered_amount: usize,
+}
+
+/// RFC 6455 §7.4: the codes an endpoint may put in a close frame, and the
+/// 123-byte limit on the reason (125 bytes of payload less the code).
+fn validate_close(code: i32, reason: &str) -> Result<(), CloseError> {
+    let sendable = matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999);
+    if !sendable {
+        return Err(CloseError::InvalidCode(code));
+    }
+    if reason.len() > 123 {
+        return Err(CloseError::ReasonTooLong(reason.len()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open(config: Config) -> Arc<Shared> {
+        let shared = Shared::new(Arc::new(config), String::new());
+        shared.set_open(ConnectionInfo::default());
+        shared
+    }
+
+    #[test]
+    fn outbound_limits_give_the_message_back() {
+        let shared = open(
+            Config::default()
+                .max_queued_packets(2)
+                .outbound_buffer_size(10),
+        );
+        assert!(shared.try_send(Message::binary(vec![0; 4])).is_ok());
+        assert!(shared.try_send(Message::binary(vec![0; 4])).is_ok());
+        // Count limit.
+        let err = shared.try_send(Message::text("x")).unwrap_err();
+        assert_eq!(err, SendError::Full(Message::text("x")));
+        shared.flushed(4, 1);
+        // Byte limit: 4 queued + 7 > 10.
+        assert!(matches!(
+            shared.try_send(Message::binary(vec![0; 7])),
+            Err(SendError::Full(_))
+        ));
+        // Larger than the whole budget.
+        assert!(matches!(
+            shared.try_send(Message::binary(vec![0; 11])),
+            Err(SendError::TooLarge(_))
+        ));
+        assert!(shared.try_send(Message::binary(vec![0; 6])).is_ok());
+    }
+
+    #[test]
+    fn inbound_budget_is_exact() {
+        let shared = open(
+            Config::default()
+                .max_queued_packets(3)
+                .inbound_buffer_size(10),
+        );
+        assert!(shared.push_inbound(Message::binary(vec![0; 6])).is_ok());
+        assert!(shared.push_inbound(Message::binary(vec![0; 5])).is_err());
+        assert!(shared.push_inbound(Message::binary(vec![0; 4])).is_ok());
+        assert!(shared.push_inbound(Message::binary(vec![])).is_ok());
+        // Count limit.
+        assert!(shared.push_inbound(Message::binary(vec![])).is_err());
+        assert_eq!(shared.try_recv().unwrap().len(), 6);
+        assert!(shared.push_inbound(Message::binary(vec![0; 6])).is_ok());
+    }
+
+    #[test]
+    fn close_codes_are_checked() {
+        let shared = open(Config::default());
+        assert_eq!(
+            shared.request_close(1005, ""),
+            Err(CloseError::InvalidCode(1005))
+        );
+        assert_eq!(
+            shared.request_close(1000, &"x".repeat(124)),
+            Err(CloseError::ReasonTooLong(124))
+        );
+        assert_eq!(shared.ready_state(), ReadyState::Open);
+        assert_eq!(shared.request_close(1000, &"x".repeat(123)), Ok(()));
+        assert_eq!(shared.ready_state(), ReadyState::Closing);
+        assert!(matches!(
+            shared.try_send(Message::text("late")),
+            Err(SendError::NotOpen(_))
+        ));
+    }
+
+    #[test]
+    fn closed_is_reported_after_the_queue_drains() {
+        let shared = open(Config::default());
+        shared.push_inbound(Message::text("last")).unwrap();
+        shared.set_closed(Some(CloseStatus::unclean()));
+        assert_eq!(shared.try_recv(), Ok(Message::text("last")));
+        assert_eq!(shared.try_recv(), Err(TryRecvError::Closed));
+    }
+}

@@ -1,0 +1,142 @@
+//! The connection task: handshake under its timeout, then the I/O loop.
+//!
+//! Functions here build the task without spawning it, so that a caller can run it
+//! where it wants (the poll facade keeps its runtime alive while tasks run).
+
+use std::{
+    fmt,
+    future::{Future, poll_fn},
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll},
+};
+
+use tokio::net::TcpStream;
+use tracing::{Instrument, debug, info_span};
+
+use crate::{
+    client, config::Config, driver::Driver, error::ConnectError, handle::WebSocket,
+    server_handshake, shared::Shared, state::ConnectionInfo, ws_url::WsUrl,
+};
+
+/// The future that runs one connection from handshake to close. Spawn it on a
+/// Tokio runtime; the connection makes no progress until it runs.
+#[must_use = "a connection does nothing until its task is spawned"]
+pub struct ConnectionTask {
+    inner: Pin<Box<dyn Future<Output = ()> + Send + 'static>>,
+}
+
+impl fmt::Debug for ConnectionTask {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ConnectionTask")
+    }
+}
+
+impl Future for ConnectionTask {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.inner.as_mut().poll(cx)
+    }
+}
+
+/// A client connection to `url`, still connecting, and the task that will run it.
+/// Fails at once only for a bad URL or bad settings.
+pub fn client(
+    url: &str,
+    config: impl Into<Arc<Config>>,
+) -> Result<(WebSocket, ConnectionTask), ConnectError> {
+    let config = config.into();
+    config.validate()?;
+    let url = WsUrl::parse(url)?;
+    let shared = Shared::new(config, url.as_str().to_owned());
+    let socket = WebSocket::new(shared.clone());
+    let span = info_span!("ws_client", url = %url);
+    let task = async move {
+        let handshake = client::handshake(&url, &shared.config);
+        if let Some((ws, info)) = run_handshake(&shared, handshake).await {
+            shared.set_open(info);
+            Driver::new(ws, shared).run().await;
+        }
+    };
+    Ok((
+        socket,
+        ConnectionTask {
+            inner: Box::pin(task.instrument(span)),
+        },
+    ))
+}
+
+/// A server connection on an accepted TCP stream, still in its handshake, and the
+/// task that will run it.
+pub fn server(
+    stream: TcpStream,
+    config: impl Into<Arc<Config>>,
+) -> Result<(WebSocket, ConnectionTask), ConnectError> {
+    let config = config.into();
+    config.validate()?;
+    let shared = Shared::new(config, String::new());
+    let socket = WebSocket::new(shared.clone());
+    let peer_addr = stream.peer_addr().ok();
+    let local_addr = stream.local_addr().ok();
+    let span = info_span!("ws_server", peer = ?peer_addr);
+    let task = async move {
+        let no_delay = shared.config.no_delay;
+        let handshake = async {
+            stream.set_nodelay(no_delay)?;
+            let (ws, accepted) = server_handshake::accept(stream, &shared.config, "ws").await?;
+            let info = ConnectionInfo {
+                peer_addr,
+                local_addr,
+                requested_url: accepted.requested_url,
+                selected_protocol: accepted.selected_protocol,
+            };
+            Ok((ws, info))
+        };
+        if let Some((ws, info)) = run_handshake(&shared, handshake).await {
+            shared.set_open(info);
+            Driver::new(ws, shared).run().await;
+        }
+    };
+    Ok((
+        socket,
+        ConnectionTask {
+            inner: Box::pin(task.instrument(span)),
+        },
+    ))
+}
+
+/// Runs a handshake under `handshake_timeout`, giving up early if the application
+/// closes the connection or drops every handle. Records a failure in `shared`.
+async fn run_handshake<T>(
+    shared: &Shared,
+    handshake: impl Future<Output = Result<T, ConnectError>>,
+) -> Option<T> {
+    let limit = shared.config.handshake_timeout;
+    let abandoned = poll_fn(|cx| {
+        shared.register_task(cx.waker());
+        let control = shared.control();
+        if control.abort || control.handles_gone {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    });
+    let result = tokio::select! {
+        result = tokio::time::timeout(limit, handshake) => result,
+        () = abandoned => Ok(Err(ConnectError::Aborted)),
+    };
+    match result {
+        Ok(Ok(value)) => Some(value),
+        Ok(Err(error)) => {
+            debug!(%error, "handshake failed");
+            shared.set_failed(error);
+            None
+        }
+        Err(_) => {
+            debug!(?limit, "handshake timed out");
+            shared.set_failed(ConnectError::Timeout(limit));
+            None
+        }
+    }
+}
