@@ -15,7 +15,7 @@ use std::{
 
 use futures_util::{Sink, Stream};
 use tokio::{
-    io::{AsyncRead, AsyncWrite, AsyncWriteExt},
+    io::AsyncWriteExt,
     time::{Instant, Sleep, sleep, timeout},
 };
 use tokio_tungstenite::{
@@ -32,6 +32,7 @@ use crate::{
     message::{Message, Payload},
     shared::{CloseRequest, Shared},
     state::CloseStatus,
+    transport::Transport,
 };
 
 /// Most messages read or written in one wake-up before the task yields, so one
@@ -80,7 +81,7 @@ struct Heartbeat {
 
 impl<S> Driver<S>
 where
-    S: AsyncRead + AsyncWrite + Unpin,
+    S: Transport,
 {
     pub(crate) fn new(ws: WebSocketStream<S>, shared: Arc<Shared>) -> Self {
         let interval = shared.config.heartbeat_interval;
@@ -164,6 +165,11 @@ where
         let control = self.shared.control();
         if control.abort {
             return Poll::Ready(Exit::Aborted);
+        }
+        if let Some(enabled) = control.no_delay
+            && let Err(error) = self.ws.get_ref().set_nodelay(enabled)
+        {
+            debug!(%error, "set_nodelay failed");
         }
         let close = match control.close {
             Some(request) => Some(request),

@@ -132,6 +132,12 @@ impl WebSocket {
         self.sender.closed().await
     }
 
+    /// Turns `TCP_NODELAY` on or off for this connection's socket (Godot's
+    /// `set_no_delay`). Applied by the connection task; ignored once closed.
+    pub fn set_no_delay(&self, enabled: bool) {
+        self.shared().request_no_delay(enabled);
+    }
+
     /// The ready state now.
     pub fn ready_state(&self) -> ReadyState {
         self.sender.ready_state()

@@ -45,6 +45,7 @@ mod server_handshake;
 mod shared;
 mod state;
 mod task;
+mod transport;
 mod tungstenite_config;
 mod ws_url;
 
@@ -58,6 +59,7 @@ pub use listener::{Listener, MAX_PENDING_HANDSHAKES};
 pub use message::{Message, MessageKind};
 pub use state::{CloseStatus, ConnectionInfo, ReadyState, UNCLEAN_CLOSE_CODE};
 pub use task::{ConnectionTask, client as start_client, server as start_server};
+pub use transport::Transport;
 pub use ws_url::{Scheme, WsUrl};
 
 /// Connects to a `ws://` URL with the default [`Config`] and waits until the

@@ -35,6 +35,8 @@ pub(crate) struct Control {
     pub(crate) close: Option<CloseRequest>,
     /// Every handle is gone: nobody will read or send again.
     pub(crate) handles_gone: bool,
+    /// `set_no_delay` was called on the open connection.
+    pub(crate) no_delay: Option<bool>,
 }
 
 #[derive(Debug)]
@@ -54,6 +56,7 @@ struct Inner {
     outbound_count: usize,
     abort: bool,
     close_request: Option<CloseRequest>,
+    no_delay_request: Option<bool>,
     handles: usize,
 }
 
@@ -90,6 +93,7 @@ impl Shared {
                 outbound_count: 0,
                 abort: false,
                 close_request: None,
+                no_delay_request: None,
                 handles: 0,
             }),
             task_waker: AtomicWaker::new(),
@@ -226,6 +230,12 @@ impl Shared {
         Ok(())
     }
 
+    /// Asks the task to set `TCP_NODELAY` on the socket.
+    pub(crate) fn request_no_delay(&self, enabled: bool) {
+        self.lock().no_delay_request = Some(enabled);
+        self.task_waker.wake();
+    }
+
     pub(crate) fn add_handle(&self) {
         self.lock().handles += 1;
     }
@@ -251,6 +261,7 @@ impl Shared {
             abort: inner.abort,
             close: inner.close_request.take(),
             handles_gone: inner.handles == 0,
+            no_delay: inner.no_delay_request.take(),
         }
     }
 

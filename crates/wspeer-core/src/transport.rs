@@ -1,0 +1,21 @@
+//! What a connection runs over: a byte stream whose socket options can be set.
+
+use std::io;
+
+use tokio::{
+    io::{AsyncRead, AsyncWrite},
+    net::TcpStream,
+};
+
+/// A byte stream a WebSocket connection can run over: TCP now, TLS over TCP
+/// later. Socket options reach the TCP socket underneath.
+pub trait Transport: AsyncRead + AsyncWrite + Unpin + Send + 'static {
+    /// Sets `TCP_NODELAY` on the underlying TCP socket.
+    fn set_nodelay(&self, enabled: bool) -> io::Result<()>;
+}
+
+impl Transport for TcpStream {
+    fn set_nodelay(&self, enabled: bool) -> io::Result<()> {
+        TcpStream::set_nodelay(self, enabled)
+    }
+}

@@ -1,0 +1,172 @@
+//! Godot's `TCPServer` and the `StreamPeerTCP` it hands out: a non-blocking
+//! listening socket polled from the game loop, no runtime involved.
+
+use std::{
+    io,
+    net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream},
+};
+
+use socket2::{Domain, Protocol, Socket, Type};
+
+use crate::error::ListenError;
+
+/// Connections the kernel queues before `take_connection`. Godot uses 8, which
+/// refuses bursts of clients; a server of hundreds of peers needs more.
+const BACKLOG: i32 = 1024;
+
+/// An accepted TCP connection, ready for [`WebSocketPeer::accept_stream`]
+/// (Godot's `StreamPeerTCP` in `STATUS_CONNECTED`).
+///
+/// [`WebSocketPeer::accept_stream`]: crate::WebSocketPeer::accept_stream
+#[derive(Debug)]
+pub struct StreamPeerTcp {
+    pub(crate) stream: TcpStream,
+    peer_addr: SocketAddr,
+}
+
+impl StreamPeerTcp {
+    /// The remote IP address.
+    pub fn connected_host(&self) -> IpAddr {
+        self.peer_addr.ip()
+    }
+
+    /// The remote port.
+    pub fn connected_port(&self) -> u16 {
+        self.peer_addr.port()
+    }
+
+    /// The standard library stream, for uses outside wspeer.
+    pub fn into_std(self) -> TcpStream {
+        self.stream
+    }
+}
+
+/// Godot's `TCPServer`: listen, then each frame take the connections waiting.
+///
+/// ```no_run
+/// use wspeer::{TcpServer, WebSocketPeer};
+///
+/// let mut server = TcpServer::new();
+/// server.listen(9080, "*").expect("listen");
+/// let mut peers = Vec::new();
+/// loop {
+///     while server.is_connection_available() {
+///         let mut peer = WebSocketPeer::new();
+///         if let Some(stream) = server.take_connection() {
+///             peer.accept_stream(stream).expect("accept");
+///             peers.push(peer);
+///         }
+///     }
+///     for peer in &mut peers {
+///         peer.poll();
+///     }
+///     # break;
+/// }
+/// ```
+#[derive(Debug, Default)]
+pub struct TcpServer {
+    listener: Option<TcpListener>,
+    waiting: Option<(TcpStream, SocketAddr)>,
+}
+
+impl TcpServer {
+    /// A server that is not listening yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Starts listening on `port` (0 picks a free one; see [`local_port`]) at
+    /// `bind_address`: an IP address, or `"*"` for every interface, IPv6 and IPv4
+    /// (falling back to IPv4 only where the system has no IPv6).
+    ///
+    /// [`local_port`]: Self::local_port
+    pub fn listen(&mut self, port: u16, bind_address: &str) -> Result<(), ListenError> {
+        if self.listener.is_some() {
+            return Err(ListenError::AlreadyListening);
+        }
+        let listener = if bind_address == "*" {
+            bind(
+                SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), port),
+                true,
+            )
+            .or_else(|_| {
+                bind(
+                    SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port),
+                    false,
+                )
+            })?
+        } else {
+            let ip: IpAddr = bind_address
+                .parse()
+                .map_err(|_| ListenError::InvalidAddress(bind_address.to_owned()))?;
+            bind(SocketAddr::new(ip, port), false)?
+        };
+        self.listener = Some(listener);
+        Ok(())
+    }
+
+    /// Whether a connection is waiting to be taken. Never blocks.
+    pub fn is_connection_available(&mut self) -> bool {
+        if self.waiting.is_some() {
+            return true;
+        }
+        let Some(listener) = &self.listener else {
+            return false;
+        };
+        match listener.accept() {
+            Ok(accepted) => {
+                self.waiting = Some(accepted);
+                true
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => false,
+            Err(error) => {
+                // Such as EMFILE: the connection stays in the backlog for later.
+                tracing::warn!(%error, "accept failed");
+                false
+            }
+        }
+    }
+
+    /// Takes a waiting connection, or `None` if there is none. Never blocks.
+    pub fn take_connection(&mut self) -> Option<StreamPeerTcp> {
+        if !self.is_connection_available() {
+            return None;
+        }
+        let (stream, peer_addr) = self.waiting.take()?;
+        Some(StreamPeerTcp { stream, peer_addr })
+    }
+
+    /// Whether [`listen`](Self::listen) succeeded and [`stop`](Self::stop) was not
+    /// called since.
+    pub fn is_listening(&self) -> bool {
+        self.listener.is_some()
+    }
+
+    /// The port listened on; 0 when not listening.
+    pub fn local_port(&self) -> u16 {
+        self.listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+            .map_or(0, |a| a.port())
+    }
+
+    /// Stops listening and drops any connection not yet taken.
+    pub fn stop(&mut self) {
+        self.listener = None;
+        self.waiting = None;
+    }
+}
+
+fn bind(addr: SocketAddr, dual_stack: bool) -> Result<TcpListener, ListenError> {
+    let io_error = |source| ListenError::Io { addr, source };
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
+        .map_err(io_error)?;
+    if dual_stack {
+        socket.set_only_v6(false).map_err(io_error)?;
+    }
+    socket.set_reuse_address(true).map_err(io_error)?;
+    socket.bind(&addr.into()).map_err(io_error)?;
+    socket.listen(BACKLOG).map_err(io_error)?;
+    socket.set_nonblocking(true).map_err(io_error)?;
+    Ok(socket.into())
+}
