@@ -1,0 +1,74 @@
+//! Godot 4's minimal WebSocket server, in Rust: a `TcpServer` on port 9080 (or the
+//! port given), `WebSocketPeer`s accepted from it, ids from 2 up, every message
+//! echoed back as it came (text as text, binary as binary), all in one poll loop.
+//!
+//! ```text
+//! cargo run -p wspeer-examples --example minimal_server -- 9080
+//! ```
+#![allow(clippy::print_stdout)]
+
+use std::{collections::BTreeMap, io::Write, thread, time::Duration};
+
+use wspeer::{ReadyState, TcpServer, WebSocketPeer, WriteMode};
+
+const FRAME: Duration = Duration::from_micros(16_667);
+
+fn main() {
+    let port: u16 = std::env::args()
+        .nth(1)
+        .map(|p| p.parse().expect("the port must be a number"))
+        .unwrap_or(9080);
+    let mut server = TcpServer::new();
+    if let Err(error) = server.listen(port, "*") {
+        println!("Unable to listen on port {port}: {error}");
+        std::process::exit(1);
+    }
+    println!("Listening on port {}", server.local_port());
+    flush();
+
+    let mut peers: BTreeMap<u32, WebSocketPeer> = BTreeMap::new();
+    let mut next_id = 2;
+    loop {
+        while let Some(stream) = server.take_connection() {
+            let mut peer = WebSocketPeer::new();
+            if peer.accept_stream(stream).is_ok() {
+                peers.insert(next_id, peer);
+                next_id += 1;
+            }
+        }
+        peers.retain(|&id, peer| {
+            let before = peer.ready_state();
+            peer.poll();
+            let state = peer.ready_state();
+            if before == ReadyState::Connecting && state == ReadyState::Open {
+                println!("+ Peer {id} connected.");
+            }
+            while let Ok(packet) = peer.get_packet() {
+                if peer.was_string_packet() {
+                    let text = String::from_utf8_lossy(&packet);
+                    println!("< Got text data from peer {id}: {text} ... echoing");
+                    let _ = peer.send(&packet, WriteMode::Text);
+                } else {
+                    println!("< Got binary data from peer {id}: {} ... echoing", packet.len());
+                    let _ = peer.send(&packet, WriteMode::Binary);
+                }
+            }
+            if state == ReadyState::Closed {
+                let code = peer.close_code();
+                println!(
+                    "- Peer {id} closed with code: {code}, reason {}. Clean: {}",
+                    peer.close_reason(),
+                    code != -1
+                );
+                return false;
+            }
+            true
+        });
+        flush();
+        thread::sleep(FRAME);
+    }
+}
+
+fn flush() {
+    let _ = std::io::stdout().flush();
+}
