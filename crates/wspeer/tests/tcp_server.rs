@@ -1,0 +1,116 @@
+//! Godot's `TCPServer` over real sockets, and a server of 100 clients polled
+//! from one loop.
+
+mod support;
+
+use std::collections::HashMap;
+
+use support::poll_until;
+use wspeer::{ListenError, ReadyState, TcpServer, WebSocketPeer};
+
+#[test]
+fn listen_take_and_stop() {
+    let mut server = TcpServer::new();
+    assert!(!server.is_listening());
+    assert_eq!(server.local_port(), 0);
+    assert!(!server.is_connection_available());
+    assert!(server.take_connection().is_none());
+
+    server.listen(0, "127.0.0.1").unwrap();
+    assert!(server.is_listening());
+    let port = server.local_port();
+    assert_ne!(port, 0);
+    assert!(matches!(
+        server.listen(0, "127.0.0.1"),
+        Err(ListenError::AlreadyListening)
+    ));
+    assert!(!server.is_connection_available());
+
+    let client = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    poll_until("a connection", || server.is_connection_available());
+    let stream = server.take_connection().unwrap();
+    assert_eq!(stream.connected_port(), client.local_addr().unwrap().port());
+    assert!(!server.is_connection_available());
+
+    server.stop();
+    assert!(!server.is_listening());
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err());
+}
+
+#[test]
+fn bad_addresses_are_refused() {
+    let mut server = TcpServer::new();
+    assert!(matches!(
+        server.listen(0, "not an address"),
+        Err(ListenError::InvalidAddress(_))
+    ));
+    let mut first = TcpServer::new();
+    first.listen(0, "127.0.0.1").unwrap();
+    let mut second = TcpServer::new();
+    let taken = second.listen(first.local_port(), "127.0.0.1");
+    assert!(matches!(taken, Err(ListenError::Io { .. })), "{taken:?}");
+}
+
+#[test]
+fn wildcard_accepts_ipv4() {
+    let mut server = TcpServer::new();
+    server.listen(0, "*").unwrap();
+    let port = server.local_port();
+    let _v4 = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    poll_until("an IPv4 connection", || server.is_connection_available());
+}
+
+#[test]
+fn one_loop_serves_a_hundred_clients_in_order() {
+    const CLIENTS: usize = 100;
+    const MESSAGES: usize = 50;
+    let (mut server, url) = support::server();
+    let mut clients: Vec<WebSocketPeer> = (0..CLIENTS)
+        .map(|_| {
+            let mut c = WebSocketPeer::new();
+            c.connect_to_url(&url).unwrap();
+            c
+        })
+        .collect();
+    let mut served: Vec<WebSocketPeer> = Vec::new();
+    let mut sent = vec![0usize; CLIENTS];
+    // Per served peer: the client id it announced and the next number expected.
+    let mut expected: HashMap<usize, (usize, usize)> = HashMap::new();
+    let mut echoes = vec![0usize; CLIENTS];
+
+    poll_until("every echo", || {
+        while let Some(stream) = server.take_connection() {
+            let mut peer = WebSocketPeer::new();
+            peer.accept_stream(stream).unwrap();
+            served.push(peer);
+        }
+        for (index, peer) in served.iter_mut().enumerate() {
+            peer.poll();
+            while let Ok(packet) = peer.get_packet() {
+                let text = String::from_utf8(packet.to_vec()).unwrap();
+                let (client, n) = text.split_once(':').unwrap();
+                let (client, n): (usize, usize) = (client.parse().unwrap(), n.parse().unwrap());
+                let entry = expected.entry(index).or_insert((client, 0));
+                assert_eq!(entry.0, client, "messages of two clients on one peer");
+                assert_eq!(entry.1, n, "message lost, repeated or out of order");
+                entry.1 += 1;
+                peer.send_text(&text).unwrap();
+            }
+        }
+        for (id, client) in clients.iter_mut().enumerate() {
+            client.poll();
+            if client.ready_state() == ReadyState::Open {
+                while sent[id] < MESSAGES && client.send_text(&format!("{id}:{}", sent[id])).is_ok()
+                {
+                    sent[id] += 1;
+                }
+            }
+            while let Ok(packet) = client.get_packet() {
+                assert_eq!(packet, format!("{id}:{}", echoes[id]).as_bytes());
+                echoes[id] += 1;
+            }
+        }
+        echoes.iter().all(|&n| n == MESSAGES)
+    });
+    assert_eq!(served.len(), CLIENTS);
+}
