@@ -17,6 +17,9 @@ use crate::{
     config::Config,
     error::ConnectError,
     state::ConnectionInfo,
+    stream::MaybeTlsStream,
+    tls::TlsOptions,
+    tls_handshake,
     tungstenite_config::ws_config,
     ws_url::{Scheme, WsUrl},
 };
@@ -25,14 +28,21 @@ use crate::{
 pub(crate) async fn handshake(
     url: &WsUrl,
     config: &Config,
-) -> Result<(WebSocketStream<TcpStream>, ConnectionInfo), ConnectError> {
-    if url.scheme() == Scheme::Wss {
-        return Err(ConnectError::TlsUnavailable);
-    }
+) -> Result<(WebSocketStream<MaybeTlsStream>, ConnectionInfo), ConnectError> {
     let tcp = connect_tcp(url.host(), url.port()).await?;
     tcp.set_nodelay(config.no_delay)?;
     let peer_addr = tcp.peer_addr().ok();
     let local_addr = tcp.local_addr().ok();
+    let stream = match url.scheme() {
+        Scheme::Ws => MaybeTlsStream::Plain(tcp),
+        Scheme::Wss => {
+            let options = match &config.tls {
+                Some(options) => options.clone(),
+                None => TlsOptions::default_client()?,
+            };
+            tls_handshake::connect(tcp, url.host(), &options).await?
+        }
+    };
 
     let mut request =
         url.request_uri()
@@ -58,7 +68,7 @@ pub(crate) async fn handshake(
         headers.append(name, value);
     }
 
-    let (ws, response) = client_async_with_config(request, tcp, Some(ws_config(config)))
+    let (ws, response) = client_async_with_config(request, stream, Some(ws_config(config)))
         .await
         .map_err(handshake_error)?;
     let selected_protocol = response

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::error::ConfigError;
+use crate::{error::ConfigError, tls::TlsOptions};
 
 /// Godot's `WebSocketPeer.DEFAULT_BUFFER_SIZE`.
 pub const DEFAULT_BUFFER_SIZE: usize = 65535;
@@ -66,6 +66,10 @@ pub struct Config {
     /// Largest HTTP request head a server reads before answering
     /// `431 Request Header Fields Too Large`. Default: 8192 bytes.
     pub max_request_header_size: usize,
+    /// TLS. A client uses these options for `wss://` URLs (default: verify against
+    /// the system's trust store); a server given server options serves `wss://`
+    /// only. Default: none.
+    pub tls: Option<TlsOptions>,
     /// Size of the socket read buffer of each connection. Default: 8 KiB, because
     /// tungstenite's 128 KiB default cost ~120 KB per connection and, in the echo
     /// benchmark of `performance.md`, 40 % of the 1 KiB throughput.
@@ -85,6 +89,7 @@ impl Default for Config {
             handshake_timeout: Duration::from_secs(10),
             close_timeout: Duration::from_secs(5),
             max_request_header_size: 8192,
+            tls: None,
             read_buffer_size: 8 * 1024,
         }
     }
@@ -166,6 +171,13 @@ impl Config {
     #[must_use]
     pub fn max_request_header_size(mut self, bytes: usize) -> Self {
         self.max_request_header_size = bytes;
+        self
+    }
+
+    /// Sets [`Config::tls`].
+    #[must_use]
+    pub fn tls(mut self, options: TlsOptions) -> Self {
+        self.tls = Some(options);
         self
     }
 

@@ -50,9 +50,12 @@ pub enum ConnectError {
     /// The scheme is not `ws` or `wss` (client).
     #[error("unsupported scheme {0:?}: use ws:// or wss://")]
     UnsupportedScheme(String),
-    /// `wss://` without TLS options (client).
-    #[error("wss:// needs TLS, which this build does not have yet")]
-    TlsUnavailable,
+    /// The TLS options cannot be used (client or server).
+    #[error("TLS options: {0}")]
+    TlsConfig(#[from] TlsConfigError),
+    /// The TLS handshake failed (both sides).
+    #[error("TLS: {0}")]
+    Tls(#[from] TlsError),
     /// The settings are invalid.
     #[error("invalid configuration: {0}")]
     Config(#[from] ConfigError),
@@ -146,4 +149,63 @@ pub enum TryRecvError {
     /// The connection is closed and every message has been read.
     #[error("the connection is closed")]
     Closed,
+}
+
+/// TLS options that cannot be built: bad PEM, a key that does not fit.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TlsConfigError {
+    /// The PEM data could not be parsed.
+    #[error("unreadable PEM: {0}")]
+    InvalidPem(String),
+    /// The PEM data holds no certificate.
+    #[error("the PEM data holds no certificate")]
+    NoCertificate,
+    /// The PEM data holds no private key.
+    #[error("the PEM data holds no private key")]
+    NoPrivateKey,
+    /// The private key is not the key of the first certificate of the chain.
+    #[error("the private key does not match the certificate")]
+    KeyMismatch,
+    /// A key or certificate file could not be read.
+    #[error("cannot read {path}: {reason}")]
+    Unreadable {
+        /// The file.
+        path: String,
+        /// The system's reason.
+        reason: String,
+    },
+    /// The system trust store has no usable certificate.
+    #[error("no usable certificate in the system trust store ({0})")]
+    NoSystemRoots(String),
+    /// Server options given to a client, or client options to a server.
+    #[error("{0}")]
+    WrongSide(&'static str),
+    /// rustls refused the configuration.
+    #[error("{0}")]
+    Rustls(String),
+}
+
+/// Why a TLS handshake failed, in words a user can act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TlsError {
+    /// The certificate does not chain to a trusted authority.
+    #[error("the certificate is not signed by a trusted authority (unknown issuer)")]
+    UnknownIssuer,
+    /// The certificate is not valid for the name that was checked.
+    #[error("the certificate is not valid for the name {0:?}")]
+    NameMismatch(String),
+    /// The certificate has expired.
+    #[error("the certificate has expired")]
+    Expired,
+    /// The certificate is not valid yet.
+    #[error("the certificate is not valid yet")]
+    NotValidYet,
+    /// The other side does not speak TLS.
+    #[error("the other side does not speak TLS: {0}")]
+    NotTls(String),
+    /// Any other TLS failure, as rustls words it.
+    #[error("handshake failed: {0}")]
+    Other(String),
 }

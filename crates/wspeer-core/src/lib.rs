@@ -8,7 +8,8 @@
 //! send that does not fit fails at once and gives the message back.
 //!
 //! This crate is async only; the poll facade for game loops is the `wspeer` crate.
-//! It does not do TLS yet, nor permessage-deflate.
+//! TLS (`wss://`) comes through rustls with its `ring` provider; see [`TlsOptions`].
+//! It does not do permessage-deflate.
 //!
 //! ```
 //! use wspeer_core::{Config, Listener, Message};
@@ -44,7 +45,10 @@ mod message;
 mod server_handshake;
 mod shared;
 mod state;
+mod stream;
 mod task;
+mod tls;
+mod tls_handshake;
 mod transport;
 mod tungstenite_config;
 mod ws_url;
@@ -53,22 +57,27 @@ use std::sync::Arc;
 
 pub use bytes::Bytes;
 pub use config::{Config, DEFAULT_BUFFER_SIZE, DEFAULT_MAX_QUEUED_PACKETS};
-pub use error::{CloseError, ConfigError, ConnectError, SendError, TryRecvError};
+pub use error::{
+    CloseError, ConfigError, ConnectError, SendError, TlsConfigError, TlsError, TryRecvError,
+};
 pub use handle::{Receiver, Sender, SnapshotView, WebSocket};
 pub use listener::{Listener, MAX_PENDING_HANDSHAKES};
 pub use message::{Message, MessageKind};
 pub use state::{CloseStatus, ConnectionInfo, ReadyState, UNCLEAN_CLOSE_CODE};
 pub use task::{ConnectionTask, client as start_client, server as start_server};
+pub use tls::TlsOptions;
 pub use transport::Transport;
 pub use ws_url::{Scheme, WsUrl};
 
-/// Connects to a `ws://` URL with the default [`Config`] and waits until the
+/// Connects to a `ws://` or `wss://` URL with the default [`Config`] (for `wss://`,
+/// certificates checked against the system's trust store) and waits until the
 /// connection is open.
 pub async fn connect(url: &str) -> Result<WebSocket, ConnectError> {
     connect_with(url, Config::default()).await
 }
 
-/// Connects to a `ws://` URL with `config` and waits until the connection is open.
+/// Connects to a `ws://` or `wss://` URL with `config` (its `tls` options for
+/// `wss://`) and waits until the connection is open.
 /// Must be called inside a Tokio runtime; the connection runs in its own task.
 pub async fn connect_with(
     url: &str,

@@ -15,8 +15,18 @@ use tokio::net::TcpStream;
 use tracing::{Instrument, debug, info_span};
 
 use crate::{
-    client, config::Config, driver::Driver, error::ConnectError, handle::WebSocket,
-    server_handshake, shared::Shared, state::ConnectionInfo, ws_url::WsUrl,
+    client,
+    config::Config,
+    driver::Driver,
+    error::{ConnectError, TlsConfigError},
+    handle::WebSocket,
+    server_handshake,
+    shared::Shared,
+    state::ConnectionInfo,
+    stream::MaybeTlsStream,
+    tls::TlsOptions,
+    tls_handshake,
+    ws_url::WsUrl,
 };
 
 /// The future that runs one connection from handshake to close. Spawn it on a
@@ -49,6 +59,9 @@ pub fn client(
     let config = config.into();
     config.validate()?;
     let url = WsUrl::parse(url)?;
+    if config.tls.as_ref().is_some_and(TlsOptions::is_server) {
+        return Err(TlsConfigError::WrongSide("server TLS options were given to a client").into());
+    }
     let shared = Shared::new(config, url.as_str().to_owned());
     let socket = WebSocket::new(shared.clone());
     let span = info_span!("ws_client", url = %url);
@@ -75,6 +88,12 @@ pub fn server(
 ) -> Result<(WebSocket, ConnectionTask), ConnectError> {
     let config = config.into();
     config.validate()?;
+    let tls = match &config.tls {
+        None => None,
+        Some(options) => Some(options.server_config().cloned().ok_or(
+            TlsConfigError::WrongSide("client TLS options were given to a server"),
+        )?),
+    };
     let shared = Shared::new(config, String::new());
     let socket = WebSocket::new(shared.clone());
     let peer_addr = stream.peer_addr().ok();
@@ -84,7 +103,15 @@ pub fn server(
         let no_delay = shared.config.no_delay;
         let handshake = async {
             stream.set_nodelay(no_delay)?;
-            let (ws, accepted) = server_handshake::accept(stream, &shared.config, "ws").await?;
+            let (stream, scheme) = match &tls {
+                Some(config) => (tls_handshake::accept(stream, config).await?, "wss"),
+                None => {
+                    let mut stream = stream;
+                    tls_handshake::refuse_tls(&mut stream).await?;
+                    (MaybeTlsStream::Plain(stream), "ws")
+                }
+            };
+            let (ws, accepted) = server_handshake::accept(stream, &shared.config, scheme).await?;
             let info = ConnectionInfo {
                 peer_addr,
                 local_addr,
