@@ -11,7 +11,7 @@ pub enum PeerError {
     #[error("the peer is already connecting or open")]
     AlreadyInUse,
     /// The URL, a setting or the stream is unusable (Godot:
-    /// `ERR_INVALID_PARAMETER`; `ERR_UNAVAILABLE` for `wss://` without TLS).
+    /// `ERR_INVALID_PARAMETER`), including server TLS options given to a client.
     #[error(transparent)]
     Invalid(#[from] ConnectError),
     /// A `handshake_headers` entry is not `Name: value`.

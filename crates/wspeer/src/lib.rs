@@ -7,7 +7,7 @@
 //! `docs/godot-mapping.md` maps every member.
 //!
 //! This crate is the synchronous facade; async programs use `wspeer-core`
-//! directly. No TLS yet.
+//! directly. TLS (`wss://`) uses [`TlsOptions`], Godot's `TLSOptions`.
 //!
 //! ```
 //! use std::time::{Duration, Instant};
@@ -59,7 +59,8 @@ mod tcp_server;
 
 pub use error::{GetPacketError, ListenError, PeerError, SendError};
 pub use peer::{WebSocketPeer, WriteMode};
-pub use tcp_server::{StreamPeerTcp, TcpServer};
+pub use tcp_server::{AcceptedStream, StreamPeerTcp, StreamPeerTls, TcpServer};
 pub use wspeer_core::{
     Bytes, CloseError, CloseStatus, Config, ConnectError, Message, MessageKind, ReadyState,
+    TlsConfigError, TlsError, TlsOptions,
 };

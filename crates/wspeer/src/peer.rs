@@ -4,13 +4,13 @@ use std::{net::IpAddr, sync::Arc, time::Duration};
 
 use wspeer_core::{
     Bytes, CloseError, CloseStatus, Config, ConnectError, ConnectionInfo, Message, ReadyState,
-    WebSocket,
+    TlsOptions, WebSocket,
 };
 
 use crate::{
     error::{GetPacketError, PeerError, SendError},
     runtime::RuntimeRef,
-    tcp_server::StreamPeerTcp,
+    tcp_server::AcceptedStream,
 };
 
 /// Godot's `WebSocketPeer.WriteMode`: the frame type of a message.
@@ -79,12 +79,26 @@ impl WebSocketPeer {
         Self::default()
     }
 
-    /// Starts connecting to a `ws://` URL. Returns at once; the peer is
+    /// Starts connecting to a `ws://` or `wss://` URL; `wss://` verifies the
+    /// server against the system's trust store (Godot's `connect_to_url(url)`
+    /// with no TLS options). Returns at once; the peer is
     /// [`ReadyState::Connecting`] and [`poll`](Self::poll) shows the outcome
     /// (Open, or Closed with code -1 and [`connect_error`](Self::connect_error)).
     pub fn connect_to_url(&mut self, url: &str) -> Result<(), PeerError> {
+        self.connect(url, None)
+    }
+
+    /// [`connect_to_url`](Self::connect_to_url) with TLS options for `wss://`
+    /// (Godot's `connect_to_url(url, tls_client_options)`): a private CA, a name
+    /// override, or `TlsOptions::client_unsafe` for development. Server options
+    /// are refused.
+    pub fn connect_to_url_with_tls(&mut self, url: &str, tls: TlsOptions) -> Result<(), PeerError> {
+        self.connect(url, Some(tls))
+    }
+
+    fn connect(&mut self, url: &str, tls: Option<TlsOptions>) -> Result<(), PeerError> {
         self.check_reusable()?;
-        let config = self.connection_config()?;
+        let config = self.connection_config(tls)?;
         let runtime = RuntimeRef::get().map_err(|e| PeerError::Runtime(e.to_string()))?;
         let (ws, task) = wspeer_core::start_client(url, config)?;
         runtime.spawn(task);
@@ -94,11 +108,16 @@ impl WebSocketPeer {
     }
 
     /// Starts the server side of a connection on a stream taken from
-    /// [`TcpServer`](crate::TcpServer). Returns at once; the peer is
-    /// [`ReadyState::Connecting`] until the client's handshake is done.
-    pub fn accept_stream(&mut self, stream: StreamPeerTcp) -> Result<(), PeerError> {
+    /// [`TcpServer`](crate::TcpServer): a [`StreamPeerTcp`] for `ws://`, or a
+    /// [`StreamPeerTls`](crate::StreamPeerTls) for `wss://`. Returns at once; the
+    /// peer is [`ReadyState::Connecting`] until the client's handshakes are done.
+    pub fn accept_stream(&mut self, stream: impl Into<AcceptedStream>) -> Result<(), PeerError> {
         self.check_reusable()?;
-        let config = self.connection_config()?;
+        let (stream, tls) = match stream.into() {
+            AcceptedStream::Tcp(tcp) => (tcp, None),
+            AcceptedStream::Tls(tls) => (tls.tcp, Some(tls.options)),
+        };
+        let config = self.connection_config(tls)?;
         let runtime = RuntimeRef::get().map_err(|e| PeerError::Runtime(e.to_string()))?;
         let stream = {
             let _entered = runtime.handle().enter();
@@ -122,8 +141,9 @@ impl WebSocketPeer {
         }
     }
 
-    fn connection_config(&self) -> Result<Arc<Config>, PeerError> {
+    fn connection_config(&self, tls: Option<TlsOptions>) -> Result<Arc<Config>, PeerError> {
         let mut config = self.config.clone();
+        config.tls = tls;
         config.handshake_headers = self
             .handshake_headers
             .iter()

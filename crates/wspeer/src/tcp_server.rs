@@ -7,6 +7,7 @@ use std::{
 };
 
 use socket2::{Domain, Protocol, Socket, Type};
+use wspeer_core::{TlsConfigError, TlsOptions};
 
 use crate::error::ListenError;
 
@@ -38,6 +39,64 @@ impl StreamPeerTcp {
     /// The standard library stream, for uses outside wspeer.
     pub fn into_std(self) -> TcpStream {
         self.stream
+    }
+}
+
+/// A TCP connection to be served over TLS: Godot's `StreamPeerTLS` after
+/// `accept_stream(tcp, TLSOptions.server(key, cert))`. The TLS handshake itself
+/// runs in the connection task once [`WebSocketPeer::accept_stream`] takes it,
+/// under the handshake timeout.
+///
+/// [`WebSocketPeer::accept_stream`]: crate::WebSocketPeer::accept_stream
+#[derive(Debug)]
+pub struct StreamPeerTls {
+    pub(crate) tcp: StreamPeerTcp,
+    pub(crate) options: TlsOptions,
+}
+
+impl StreamPeerTls {
+    /// Wraps an accepted connection for serving TLS with `options`, which must be
+    /// server options ([`TlsOptions::server`]).
+    pub fn accept_stream(tcp: StreamPeerTcp, options: TlsOptions) -> Result<Self, TlsConfigError> {
+        if !options.is_server() {
+            return Err(TlsConfigError::WrongSide(
+                "StreamPeerTls::accept_stream needs server TLS options",
+            ));
+        }
+        Ok(Self { tcp, options })
+    }
+
+    /// The remote IP address.
+    pub fn connected_host(&self) -> IpAddr {
+        self.tcp.connected_host()
+    }
+
+    /// The remote port.
+    pub fn connected_port(&self) -> u16 {
+        self.tcp.connected_port()
+    }
+}
+
+/// What [`WebSocketPeer::accept_stream`] takes: a plain or a TLS connection.
+///
+/// [`WebSocketPeer::accept_stream`]: crate::WebSocketPeer::accept_stream
+#[derive(Debug)]
+pub enum AcceptedStream {
+    /// Plain `ws://`.
+    Tcp(StreamPeerTcp),
+    /// `wss://`.
+    Tls(StreamPeerTls),
+}
+
+impl From<StreamPeerTcp> for AcceptedStream {
+    fn from(stream: StreamPeerTcp) -> Self {
+        AcceptedStream::Tcp(stream)
+    }
+}
+
+impl From<StreamPeerTls> for AcceptedStream {
+    fn from(stream: StreamPeerTls) -> Self {
+        AcceptedStream::Tls(stream)
     }
 }
 
