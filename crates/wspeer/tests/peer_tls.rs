@@ -1,6 +1,8 @@
 //! `wss://` through the facade: a `TcpServer` serving TLS with `StreamPeerTls`,
 //! a `WebSocketPeer` client with `TlsOptions`.
 
+#![allow(clippy::unwrap_used)] // test helpers, not network code
+
 mod support;
 
 use support::{poll_until, wait_packets};
