@@ -4,26 +4,47 @@
 //!
 //! ```text
 //! cargo run -p wspeer-examples --example minimal_server -- 9080
+//! cargo run -p wspeer-examples --example minimal_server -- 9080 --tls --cert cert.pem --key key.pem
 //! ```
+//!
+//! With `--tls` it serves `wss://` only: each accepted connection is wrapped in a
+//! `StreamPeerTls` with the PEM certificate chain and key given.
 #![allow(clippy::print_stdout)]
 
 use std::{collections::BTreeMap, io::Write, thread, time::Duration};
 
-use wspeer::{ReadyState, TcpServer, WebSocketPeer, WriteMode};
+use wspeer::{ReadyState, StreamPeerTls, TcpServer, TlsOptions, WebSocketPeer, WriteMode};
 
 const FRAME: Duration = Duration::from_micros(16_667);
 
 fn main() {
-    let port: u16 = std::env::args()
-        .nth(1)
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let value = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let port: u16 = args
+        .first()
+        .filter(|a| !a.starts_with("--"))
         .map(|p| p.parse().expect("the port must be a number"))
         .unwrap_or(9080);
+    let tls = args.iter().any(|a| a == "--tls").then(|| {
+        let cert = value("--cert").expect("--tls needs --cert FILE");
+        let key = value("--key").expect("--tls needs --key FILE");
+        TlsOptions::server_from_files(&key, &cert).unwrap_or_else(|e| {
+            println!("Bad TLS certificate or key: {e}");
+            std::process::exit(1);
+        })
+    });
     let mut server = TcpServer::new();
     if let Err(error) = server.listen(port, "*") {
         println!("Unable to listen on port {port}: {error}");
         std::process::exit(1);
     }
-    println!("Listening on port {}", server.local_port());
+    let scheme = if tls.is_some() { "wss" } else { "ws" };
+    println!("Listening on port {} ({scheme}://)", server.local_port());
     flush();
 
     let mut peers: BTreeMap<u32, WebSocketPeer> = BTreeMap::new();
@@ -31,7 +52,13 @@ fn main() {
     loop {
         while let Some(stream) = server.take_connection() {
             let mut peer = WebSocketPeer::new();
-            if peer.accept_stream(stream).is_ok() {
+            let accepted = match &tls {
+                Some(options) => StreamPeerTls::accept_stream(stream, options.clone())
+                    .map_err(|e| e.to_string())
+                    .and_then(|s| peer.accept_stream(s).map_err(|e| e.to_string())),
+                None => peer.accept_stream(stream).map_err(|e| e.to_string()),
+            };
+            if accepted.is_ok() {
                 peers.insert(next_id, peer);
                 next_id += 1;
             }
@@ -49,7 +76,10 @@ fn main() {
                     println!("< Got text data from peer {id}: {text} ... echoing");
                     let _ = peer.send(&packet, WriteMode::Text);
                 } else {
-                    println!("< Got binary data from peer {id}: {} ... echoing", packet.len());
+                    println!(
+                        "< Got binary data from peer {id}: {} ... echoing",
+                        packet.len()
+                    );
                     let _ = peer.send(&packet, WriteMode::Binary);
                 }
             }

@@ -68,6 +68,9 @@ pub(crate) struct Driver<S> {
     /// Set once a closing handshake starts: the end of `close_timeout`.
     close_deadline: Option<Pin<Box<Sleep>>>,
     heartbeat: Option<Heartbeat>,
+    /// Every handle is gone: received data has no reader and is dropped, so that
+    /// a full inbound queue cannot hide the peer's close frame from us.
+    discard_inbound: bool,
 }
 
 struct Heartbeat {
@@ -103,6 +106,7 @@ where
             close_received: None,
             close_deadline: None,
             heartbeat,
+            discard_inbound: false,
         }
     }
 
@@ -181,6 +185,10 @@ where
         };
         if let Some(request) = close {
             self.queue_close(request);
+        }
+        if control.handles_gone {
+            self.discard_inbound = true;
+            self.pending_in = None;
         }
 
         if let Err(exit) = self.poll_heartbeat(cx) {
@@ -307,7 +315,9 @@ where
         let mut read = 0;
         let mut delivered = false;
         let result = loop {
-            if let Some(message) = self.pending_in.take() {
+            if let Some(message) = self.pending_in.take()
+                && !self.discard_inbound
+            {
                 match self.shared.push_inbound(message) {
                     Ok(()) => delivered = true,
                     Err(message) => {
@@ -342,6 +352,18 @@ where
                 WsMessage::Close(frame) => {
                     debug!(?frame, "close frame received");
                     self.close_received = Some(match frame {
+                        // tungstenite answers a forbidden close code with 1002
+                        // "Protocol violation" and hands us that frame; report
+                        // the reason every other 1002 of ours carries.
+                        Some(frame)
+                            if frame.code == CloseCode::Protocol
+                                && frame.reason == "Protocol violation" =>
+                        {
+                            CloseStatus {
+                                code: 1002,
+                                reason: "Protocol error".to_owned(),
+                            }
+                        }
                         Some(frame) => CloseStatus {
                             code: i32::from(u16::from(frame.code)),
                             reason: frame.reason.to_string(),

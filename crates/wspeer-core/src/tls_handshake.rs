@@ -101,7 +101,7 @@ fn client_error(error: io::Error, name: &str) -> ConnectError {
             CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
                 TlsError::NotValidYet
             }
-            other => TlsError::Other(format!("invalid certificate: {other:?}")),
+            other => TlsError::Other(format!("invalid certificate: {other}")),
         },
         Some(
             RustlsError::InvalidMessage(_)

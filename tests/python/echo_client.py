@@ -1,0 +1,44 @@
+"""A Python `websockets` client for wspeer's interop tests.
+
+Usage: echo_client.py <ws-url>
+
+Against an echo server: sends text and binary messages and checks each echo
+(content and type), pings and waits for the pong, then closes with 4000 "bye"
+and checks the server echoed that close. Prints "ok" and exits 0 on success;
+any failed check exits non-zero with the reason on stderr.
+"""
+
+import asyncio
+import sys
+
+from websockets.asyncio.client import connect
+
+MESSAGES = [
+    "hello from python",
+    "",
+    "héllo ✓",
+    b"",
+    bytes([0, 1, 2, 254, 255]),
+    bytes(range(256)) * 200,
+]
+
+
+async def main(url: str) -> None:
+    # Compression is offered (the default) and must be declined by wspeer.
+    async with connect(url, open_timeout=10, close_timeout=10) as ws:
+        if ws.response.headers.get("Sec-WebSocket-Extensions") is not None:
+            sys.exit("the server accepted an extension it does not implement")
+        for message in MESSAGES:
+            await ws.send(message)
+            echo = await asyncio.wait_for(ws.recv(), 10)
+            if type(echo) is not type(message) or echo != message:
+                sys.exit(f"sent {message[:40]!r}, got back {echo[:40]!r}")
+        pong = await ws.ping(b"are you there")
+        await asyncio.wait_for(pong, 10)
+        await ws.close(4000, "bye")
+    if (ws.close_code, ws.close_reason) != (4000, "bye"):
+        sys.exit(f"close echoed as {ws.close_code} {ws.close_reason!r}")
+    print("ok", flush=True)
+
+
+asyncio.run(main(sys.argv[1]))

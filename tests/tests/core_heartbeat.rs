@@ -1,0 +1,80 @@
+//! The heartbeat (Godot 4.4's `heartbeat_interval`): a peer that never answers
+//! pings is dropped with code -1; one that answers keeps the connection open.
+
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use wspeer_core::{CloseStatus, Config, Message, ReadyState, connect_with};
+use wspeer_tests::{
+    frames::{PING, read_frame},
+    raw_http::raw_server_handshake,
+    server::TestServer,
+    within,
+};
+
+const INTERVAL: Duration = Duration::from_millis(200);
+
+#[tokio::test]
+async fn peer_that_never_answers_pings_is_dropped_with_minus_one() {
+    let tcp = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("ws://{}/", tcp.local_addr().expect("address"));
+    // A raw server: completes the handshake, then reads frames but never answers.
+    let peer = tokio::spawn(async move {
+        let (mut stream, _) = tcp.accept().await.expect("accept");
+        raw_server_handshake(&mut stream, &[]).await;
+        let mut frames = Vec::new();
+        while let Some(frame) = read_frame(&mut stream).await.expect("read a frame") {
+            frames.push(frame);
+        }
+        frames
+    });
+    let client = within(
+        "the client to connect",
+        connect_with(&url, Config::default().heartbeat_interval(INTERVAL)),
+    )
+    .await
+    .expect("connect");
+
+    let closed = within("the heartbeat to give up", client.closed()).await;
+    assert_eq!(closed, CloseStatus::unclean());
+    // The peer saw one empty, masked ping and then the TCP connection end, with
+    // no close frame (as Godot: the heartbeat timeout is close(-1)).
+    let frames = within("the raw server to see EOF", peer)
+        .await
+        .expect("raw server");
+    assert_eq!(frames.len(), 1, "{frames:?}");
+    assert_eq!(frames[0].opcode, PING);
+    assert!(frames[0].fin && frames[0].masked && frames[0].payload.is_empty());
+}
+
+#[tokio::test]
+async fn peer_that_answers_pings_stays_connected() {
+    let config = Config::default().heartbeat_interval(INTERVAL);
+    let mut server = TestServer::start(config.clone()).await;
+    let mut client = within(
+        "the client to connect",
+        connect_with(&server.url("/"), config),
+    )
+    .await
+    .expect("connect");
+    let mut ws = server.accept().await;
+
+    // Several intervals with both heartbeats running and no data: each side's
+    // pings are answered by the other.
+    tokio::time::sleep(INTERVAL * 6).await;
+    assert_eq!(client.ready_state(), ReadyState::Open);
+    assert_eq!(ws.ready_state(), ReadyState::Open);
+
+    client.send("still alive").await.expect("send");
+    assert_eq!(
+        within("the message", ws.recv()).await,
+        Some(Message::text("still alive"))
+    );
+    ws.send("yes").await.expect("send");
+    assert_eq!(
+        within("the reply", client.recv()).await,
+        Some(Message::text("yes"))
+    );
+    client.close(1000, "").expect("close");
+    assert_eq!(within("close", ws.closed()).await.code, 1000);
+}

@@ -1,0 +1,138 @@
+//! Messages between wspeer's client and server: every kind and size arrives
+//! intact, once, and in order, and fragmented messages are reassembled.
+
+use tokio::io::AsyncWriteExt;
+use wspeer_core::{Bytes, Config, Message, MessageKind, ReadyState, TryRecvError, connect_with};
+use wspeer_tests::{
+    frames::{self, BINARY, CONTINUATION, PING, PONG, TEXT, client_frame, read_frame},
+    raw_http::raw_client_handshake,
+    server::{TestServer, spawn_echo_server},
+    within,
+};
+
+/// A 65535-byte payload (Godot's default buffer size) with a pattern that shows
+/// any reordered or lost byte.
+fn big_payload() -> Vec<u8> {
+    (0..65535u32).map(|i| (i % 251) as u8).collect()
+}
+
+#[tokio::test]
+async fn every_kind_and_size_round_trips_with_its_kind() {
+    let addr = spawn_echo_server(Config::default()).await;
+    let mut client = within(
+        "the client to connect",
+        connect_with(&format!("ws://{addr}/echo"), Config::default()),
+    )
+    .await
+    .expect("connect to the echo server");
+
+    let messages = [
+        Message::text("hello"),
+        Message::text(""),
+        Message::binary(Bytes::new()),
+        Message::binary(vec![0u8, 1, 2, 254, 255]),
+        Message::text("héllo wörld ✓ 🦀"),
+        Message::binary(big_payload()),
+        Message::text("x".repeat(65535)),
+    ];
+    for message in messages {
+        client
+            .send(message.clone())
+            .await
+            .expect("send to the echo server");
+        let echo = within("an echo", client.recv())
+            .await
+            .expect("an echo before the connection ends");
+        assert_eq!(echo.kind(), message.kind(), "kind of {message:?}");
+        assert_eq!(echo.len(), message.len(), "length of {message:?}");
+        assert_eq!(echo, message);
+    }
+    assert_eq!(client.try_recv(), Err(TryRecvError::Empty));
+}
+
+#[tokio::test]
+async fn many_messages_arrive_once_and_in_order() {
+    const COUNT: usize = 2000;
+    let addr = spawn_echo_server(Config::default()).await;
+    let client = within(
+        "the client to connect",
+        connect_with(&format!("ws://{addr}/"), Config::default()),
+    )
+    .await
+    .expect("connect to the echo server");
+    let expected = |i: usize| {
+        if i.is_multiple_of(2) {
+            Message::text(format!("message {i}"))
+        } else {
+            Message::binary(format!("binary {i}").into_bytes())
+        }
+    };
+
+    // Send from one task while this one reads: the queues are bounded, so
+    // sending everything before reading could stall on purpose.
+    let (sender, mut receiver) = client.split();
+    let sending = tokio::spawn(async move {
+        for i in 0..COUNT {
+            sender.send(expected(i)).await.expect("send");
+        }
+        sender
+    });
+    for i in 0..COUNT {
+        let message = within("the next echo", receiver.recv())
+            .await
+            .expect("an echo before the connection ends");
+        assert_eq!(message, expected(i), "message {i}");
+    }
+    let sender = within("the sender task", sending)
+        .await
+        .expect("sender task");
+
+    // Nothing is delivered twice: after a clean close, the queue is empty.
+    sender.close(1000, "done").expect("close");
+    let status = within("the close", sender.closed()).await;
+    assert_eq!((status.code, status.reason.as_str()), (1000, "done"));
+    assert_eq!(within("the end of messages", receiver.recv()).await, None);
+}
+
+#[tokio::test]
+async fn fragmented_message_is_reassembled_and_pings_inside_it_are_answered() {
+    let mut server = TestServer::start(Config::default()).await;
+    let (mut raw, _) = raw_client_handshake(server.addr()).await;
+    let mut ws = server.accept().await;
+
+    // A text message in three fragments with a ping between two of them (RFC 6455
+    // §5.4 allows control frames there; Godot once appended their payload to the
+    // message), then a binary message in two.
+    let mut bytes = client_frame(false, TEXT, b"frag");
+    bytes.extend(client_frame(false, CONTINUATION, b"ment"));
+    bytes.extend(client_frame(true, PING, b"inside"));
+    bytes.extend(client_frame(true, CONTINUATION, b"ed"));
+    bytes.extend(client_frame(false, BINARY, &[1, 2]));
+    bytes.extend(client_frame(true, CONTINUATION, &[3]));
+    raw.write_all(&bytes).await.expect("write frames");
+
+    let first = within("the text message", ws.recv())
+        .await
+        .expect("a message");
+    assert_eq!(first, Message::text("fragmented"));
+    let second = within("the binary message", ws.recv())
+        .await
+        .expect("a message");
+    assert_eq!(second.kind(), MessageKind::Binary);
+    assert_eq!(second, Message::binary(vec![1u8, 2, 3]));
+
+    let pong = within("the pong", read_frame(&mut raw))
+        .await
+        .expect("read a frame")
+        .expect("a frame before EOF");
+    assert_eq!(
+        pong,
+        frames::Frame {
+            fin: true,
+            opcode: PONG,
+            masked: false,
+            payload: b"inside".to_vec()
+        }
+    );
+    assert_eq!(ws.ready_state(), ReadyState::Open);
+}
