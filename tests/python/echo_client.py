@@ -1,6 +1,8 @@
 """A Python `websockets` client for wspeer's interop tests.
 
-Usage: echo_client.py <ws-url>
+Usage: echo_client.py <ws-url> [ca-file]
+
+With a CA file (PEM), a wss:// URL is verified against that CA only.
 
 Against an echo server: sends text and binary messages and checks each echo
 (content and type), pings and waits for the pong, then closes with 4000 "bye"
@@ -9,6 +11,7 @@ any failed check exits non-zero with the reason on stderr.
 """
 
 import asyncio
+import ssl
 import sys
 
 from websockets.asyncio.client import connect
@@ -23,9 +26,10 @@ MESSAGES = [
 ]
 
 
-async def main(url: str) -> None:
+async def main(url: str, ca_file: str | None) -> None:
+    tls = ssl.create_default_context(cafile=ca_file) if ca_file else None
     # Compression is offered (the default) and must be declined by wspeer.
-    async with connect(url, open_timeout=10, close_timeout=10) as ws:
+    async with connect(url, ssl=tls, open_timeout=10, close_timeout=10) as ws:
         if ws.response.headers.get("Sec-WebSocket-Extensions") is not None:
             sys.exit("the server accepted an extension it does not implement")
         for message in MESSAGES:
@@ -41,4 +45,4 @@ async def main(url: str) -> None:
     print("ok", flush=True)
 
 
-asyncio.run(main(sys.argv[1]))
+asyncio.run(main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else None))
