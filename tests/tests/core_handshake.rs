@@ -111,7 +111,7 @@ async fn server_that_ignores_the_offered_subprotocol_is_a_protocol_mismatch() {
     };
     assert_eq!(
         error.to_string(),
-        "subprotocol mismatch: Server sent no subprotocol"
+        "subprotocol mismatch: the server chose no subprotocol; we offered [x-chat]"
     );
 }
 
@@ -128,7 +128,7 @@ async fn server_that_picks_an_unoffered_subprotocol_is_a_protocol_mismatch() {
     };
     assert_eq!(
         error.to_string(),
-        "subprotocol mismatch: Server sent an invalid subprotocol"
+        "subprotocol mismatch: the server chose \"other\"; we offered [x-chat]"
     );
 }
 
@@ -141,7 +141,7 @@ async fn server_that_picks_a_subprotocol_none_was_offered_is_a_protocol_mismatch
     };
     assert_eq!(
         error.to_string(),
-        "subprotocol mismatch: Server sent a subprotocol but none was requested"
+        "subprotocol mismatch: the server chose \"other\" but we offered none"
     );
 }
 

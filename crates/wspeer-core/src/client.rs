@@ -1,26 +1,20 @@
-//! The client side: resolve, connect TCP, and run the opening handshake.
+//! The client side: resolve, connect TCP, TLS if `wss://`, then the opening
+//! handshake.
 
 use std::{io, sync::Arc};
 
 use tokio::net::TcpStream;
-use tokio_tungstenite::{
-    WebSocketStream, client_async_with_config,
-    tungstenite::{
-        self,
-        client::IntoClientRequest,
-        error::{Error as WsError, ProtocolError},
-        http::{HeaderName, HeaderValue},
-    },
-};
+use tokio_tungstenite::WebSocketStream;
 
 use crate::{
+    client_handshake,
     config::Config,
     error::ConnectError,
     state::ConnectionInfo,
     stream::MaybeTlsStream,
     tls::TlsOptions,
     tls_handshake,
-    tungstenite_config::ws_config,
+    utf8_guard::Utf8Guard,
     ws_url::{Scheme, WsUrl},
 };
 
@@ -28,7 +22,7 @@ use crate::{
 pub(crate) async fn handshake(
     url: &WsUrl,
     config: &Config,
-) -> Result<(WebSocketStream<MaybeTlsStream>, ConnectionInfo), ConnectError> {
+) -> Result<(WebSocketStream<Utf8Guard<MaybeTlsStream>>, ConnectionInfo), ConnectError> {
     let tcp = connect_tcp(url.host(), url.port()).await?;
     tcp.set_nodelay(config.no_delay)?;
     let peer_addr = tcp.peer_addr().ok();
@@ -44,39 +38,7 @@ pub(crate) async fn handshake(
         }
     };
 
-    let mut request =
-        url.request_uri()
-            .into_client_request()
-            .map_err(|e| ConnectError::InvalidUrl {
-                url: url.as_str().to_owned(),
-                reason: e.to_string(),
-            })?;
-    let headers = request.headers_mut();
-    if !config.supported_protocols.is_empty() {
-        // Joined without spaces, as Godot does.
-        let value = config.supported_protocols.join(",");
-        headers.insert(
-            "Sec-WebSocket-Protocol",
-            HeaderValue::from_str(&value).map_err(|e| ConnectError::Handshake(e.to_string()))?,
-        );
-    }
-    for (name, value) in &config.handshake_headers {
-        let name = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|e| ConnectError::Handshake(e.to_string()))?;
-        let value =
-            HeaderValue::from_str(value).map_err(|e| ConnectError::Handshake(e.to_string()))?;
-        headers.append(name, value);
-    }
-
-    let (ws, response) = client_async_with_config(request, stream, Some(ws_config(config)))
-        .await
-        .map_err(handshake_error)?;
-    let selected_protocol = response
-        .headers()
-        .get("Sec-WebSocket-Protocol")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
+    let (ws, selected_protocol) = client_handshake::handshake(stream, url, config).await?;
     let info = ConnectionInfo {
         peer_addr,
         local_addr,
@@ -111,30 +73,4 @@ async fn connect_tcp(host: &str, port: u16) -> Result<TcpStream, ConnectError> {
             source: Arc::new(io::Error::new(io::ErrorKind::NotFound, "no address found")),
         },
     })
-}
-
-fn handshake_error(error: WsError) -> ConnectError {
-    match error {
-        WsError::Io(e) => ConnectError::Io(Arc::new(e)),
-        WsError::Http(response) => ConnectError::Handshake(format!(
-            "the server answered HTTP {} instead of 101{}",
-            response.status(),
-            response
-                .body()
-                .as_deref()
-                .map(|b| format!(": {}", String::from_utf8_lossy(b).trim()))
-                .unwrap_or_default()
-        )),
-        WsError::Protocol(ProtocolError::SecWebSocketSubProtocolError(e)) => {
-            ConnectError::ProtocolMismatch(e.to_string())
-        }
-        WsError::Protocol(ProtocolError::HandshakeIncomplete) => {
-            ConnectError::Handshake("the server closed the connection during the handshake".into())
-        }
-        other => ConnectError::Handshake(tungstenite_error_text(&other)),
-    }
-}
-
-fn tungstenite_error_text(error: &tungstenite::Error) -> String {
-    error.to_string()
 }

@@ -33,6 +33,7 @@ use crate::{
     shared::{CloseRequest, Shared},
     state::CloseStatus,
     transport::Transport,
+    utf8_guard::Utf8Violation,
 };
 
 /// Most messages read or written in one wake-up before the task yields, so one
@@ -71,6 +72,9 @@ pub(crate) struct Driver<S> {
     /// Every handle is gone: received data has no reader and is dropped, so that
     /// a full inbound queue cannot hide the peer's close frame from us.
     discard_inbound: bool,
+    /// The peer broke the protocol: the close we will send once the application
+    /// has taken (and answered) what arrived before the violation.
+    failing: Option<(u16, &'static str)>,
 }
 
 struct Heartbeat {
@@ -107,6 +111,7 @@ where
             close_deadline: None,
             heartbeat,
             discard_inbound: false,
+            failing: None,
         }
     }
 
@@ -200,13 +205,34 @@ where
         };
         let read = match self.poll_read(cx) {
             Ok(n) => n,
+            Err(Exit::Fail(code, reason)) => {
+                // RFC 6455 strictness (Autobahn 3.2, 4.1.3, 5.15 ...): what came
+                // before the violation is delivered and may be answered first.
+                debug!(
+                    code,
+                    reason, "protocol violation; failing after the queue drains"
+                );
+                self.failing = Some((code, reason));
+                self.start_close_timer();
+                0
+            }
             Err(exit) => return Poll::Ready(exit),
         };
+        if let Some((code, reason)) = self.failing
+            && self.pending_in.is_none()
+            && !self.need_flush
+            && self.shared.drained(self.discard_inbound)
+        {
+            return Poll::Ready(Exit::Fail(code, reason));
+        }
         if let Some(deadline) = &mut self.close_deadline
             && deadline.as_mut().poll(cx).is_ready()
         {
             debug!("closing handshake timed out");
-            return Poll::Ready(Exit::Abrupt);
+            return Poll::Ready(match self.failing {
+                Some((code, reason)) => Exit::Fail(code, reason),
+                None => Exit::Abrupt,
+            });
         }
         if wrote >= BATCH || read >= BATCH {
             // More may be waiting: come back after the other tasks had a turn.
@@ -216,7 +242,10 @@ where
     }
 
     fn closing(&self) -> bool {
-        self.close_sent || self.close_received.is_some() || self.pending_close.is_some()
+        self.close_sent
+            || self.close_received.is_some()
+            || self.pending_close.is_some()
+            || self.failing.is_some()
     }
 
     /// Remembers a close to send once the outbound queue is drained.
@@ -327,7 +356,7 @@ where
                     }
                 }
             }
-            if read >= BATCH {
+            if read >= BATCH || self.failing.is_some() {
                 break Ok(read);
             }
             let item = match Pin::new(&mut self.ws).poll_next(cx) {
@@ -400,6 +429,9 @@ where
     fn exit_for(&mut self, error: WsError) -> Exit {
         debug!(%error, "connection error");
         match error {
+            WsError::Io(e) if Utf8Violation::is(&e) => {
+                Exit::Fail(1007, "Invalid frame payload data")
+            }
             WsError::Capacity(_) => Exit::Fail(1009, "Message too big"),
             WsError::Utf8(_) => Exit::Fail(1007, "Invalid frame payload data"),
             WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => self.end_of_stream(),

@@ -36,10 +36,12 @@
 //! ```
 
 mod client;
+mod client_handshake;
 mod config;
 mod driver;
 mod error;
 mod handle;
+mod http_head;
 mod listener;
 mod message;
 mod server_handshake;
@@ -51,6 +53,7 @@ mod tls;
 mod tls_handshake;
 mod transport;
 mod tungstenite_config;
+mod utf8_guard;
 mod ws_url;
 
 use std::sync::Arc;

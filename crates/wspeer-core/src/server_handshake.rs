@@ -3,13 +3,19 @@
 //! the request head has a hard size limit.
 
 use bytes::BytesMut;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio_tungstenite::{
     WebSocketStream,
     tungstenite::{handshake::derive_accept_key, protocol::Role},
 };
 
-use crate::{config::Config, error::ConnectError, tungstenite_config::ws_config};
+use crate::{
+    config::Config,
+    error::ConnectError,
+    http_head::{HeadError, read_head},
+    tungstenite_config::ws_config,
+    utf8_guard::Utf8Guard,
+};
 
 /// Most headers a request may carry before it is refused with 431.
 const MAX_HEADERS: usize = 64;
@@ -46,7 +52,7 @@ pub(crate) async fn accept<S>(
     mut stream: S,
     config: &Config,
     scheme: &str,
-) -> Result<(WebSocketStream<S>, Accepted), ConnectError>
+) -> Result<(WebSocketStream<Utf8Guard<S>>, Accepted), ConnectError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -74,7 +80,7 @@ where
             stream.flush().await?;
             let rest = buf.split_off(len).to_vec();
             let ws = WebSocketStream::from_partially_read(
-                stream,
+                Utf8Guard::with_early_bytes(stream, &rest),
                 rest,
                 Role::Server,
                 Some(ws_config(config)),
@@ -103,50 +109,6 @@ where
             )))
         }
     }
-}
-
-enum HeadError {
-    TooLarge,
-    Eof,
-    Io(std::io::Error),
-}
-
-/// Reads until the blank line that ends the request head; returns its length.
-/// Bytes after it (early WebSocket frames) stay in `buf`.
-async fn read_head<S>(stream: &mut S, buf: &mut BytesMut, limit: usize) -> Result<usize, HeadError>
-where
-    S: AsyncRead + Unpin,
-{
-    let mut scanned = 0;
-    loop {
-        if let Some(pos) = find_blank_line(&buf[scanned..]) {
-            let end = scanned + pos + 4;
-            return if end > limit {
-                Err(HeadError::TooLarge)
-            } else {
-                Ok(end)
-            };
-        }
-        if buf.len() >= limit {
-            return Err(HeadError::TooLarge);
-        }
-        // Resume the search three bytes back: the terminator may straddle reads.
-        scanned = buf.len().saturating_sub(3);
-        let want = (limit + 4 - buf.len()).min(4096);
-        buf.reserve(want);
-        let mut chunk = buf.split_off(buf.len());
-        chunk.resize(want, 0);
-        let n = stream.read(&mut chunk).await.map_err(HeadError::Io)?;
-        chunk.truncate(n);
-        buf.unsplit(chunk);
-        if n == 0 {
-            return Err(HeadError::Eof);
-        }
-    }
-}
-
-fn find_blank_line(data: &[u8]) -> Option<usize> {
-    data.windows(4).position(|w| w == b"\r\n\r\n")
 }
 
 /// Checks the request and builds the `101` response, or says why not.

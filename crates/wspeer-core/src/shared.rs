@@ -336,6 +336,18 @@ impl Shared {
         Ok(())
     }
 
+    /// Whether the application has taken every received message (unless
+    /// `ignore_inbound`) and every queued message is written. While not, the
+    /// next read or flush wakes the task.
+    pub(crate) fn drained(&self, ignore_inbound: bool) -> bool {
+        let mut inner = self.lock();
+        let drained = (ignore_inbound || inner.inbound.is_empty()) && inner.outbound_count == 0;
+        if !drained {
+            inner.task_waits_for_room = true;
+        }
+        drained
+    }
+
     /// Wakes every application task waiting on this connection.
     pub(crate) fn notify_app(&self) {
         self.readable.notify_waiters();

@@ -1,0 +1,221 @@
+//! The client side of the opening handshake (RFC 6455 §4.1), written here so that
+//! the bytes after the server's response reach the UTF-8 guard and every failure
+//! says what the server did.
+
+use bytes::BytesMut;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio_tungstenite::{
+    WebSocketStream,
+    tungstenite::{
+        handshake::{client::generate_key, derive_accept_key},
+        protocol::Role,
+    },
+};
+
+use crate::{
+    config::Config,
+    error::ConnectError,
+    http_head::{HeadError, read_head},
+    tungstenite_config::ws_config,
+    utf8_guard::Utf8Guard,
+    ws_url::WsUrl,
+};
+
+/// Most headers a response may carry.
+const MAX_HEADERS: usize = 64;
+
+/// Sends the upgrade request for `url` and checks the answer; returns the
+/// WebSocket and the subprotocol the server chose (empty when none).
+pub(crate) async fn handshake<S>(
+    mut stream: S,
+    url: &WsUrl,
+    config: &Config,
+) -> Result<(WebSocketStream<Utf8Guard<S>>, String), ConnectError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let key = generate_key();
+    stream
+        .write_all(request(url, config, &key).as_bytes())
+        .await?;
+    stream.flush().await?;
+
+    let mut buf = BytesMut::with_capacity(1024);
+    let head_len = match read_head(&mut stream, &mut buf, config.max_request_header_size).await {
+        Ok(len) => len,
+        Err(HeadError::Io(e)) => return Err(e.into()),
+        Err(HeadError::Eof) => {
+            return Err(ConnectError::Handshake(
+                "the server closed the connection during the handshake".into(),
+            ));
+        }
+        Err(HeadError::TooLarge) => {
+            return Err(ConnectError::Handshake(format!(
+                "the server's response head is over {} bytes",
+                config.max_request_header_size
+            )));
+        }
+    };
+    let selected = check_response(&buf[..head_len], &buf[head_len..], config, &key)?;
+    let rest = buf.split_off(head_len).to_vec();
+    let ws = WebSocketStream::from_partially_read(
+        Utf8Guard::with_early_bytes(stream, &rest),
+        rest,
+        Role::Client,
+        Some(ws_config(config)),
+    )
+    .await;
+    Ok((ws, selected))
+}
+
+/// The request, with Godot's header order and its comma-joined protocol list.
+fn request(url: &WsUrl, config: &Config, key: &str) -> String {
+    let mut request = format!(
+        "GET {} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n",
+        url.resource(),
+        url.host_header()
+    );
+    if !config.supported_protocols.is_empty() {
+        request.push_str(&format!(
+            "Sec-WebSocket-Protocol: {}\r\n",
+            config.supported_protocols.join(",")
+        ));
+    }
+    for (name, value) in &config.handshake_headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    request
+}
+
+/// Checks the server's response head; `after` is what followed it (the body of
+/// a refusal, or early frames). Returns the chosen subprotocol.
+fn check_response(
+    head: &[u8],
+    after: &[u8],
+    config: &Config,
+    key: &str,
+) -> Result<String, ConnectError> {
+    let fail = |why: String| Err(ConnectError::Handshake(why));
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut response = httparse::Response::new(&mut headers);
+    match response.parse(head) {
+        Ok(httparse::Status::Complete(_)) => {}
+        Ok(httparse::Status::Partial) => return fail("incomplete HTTP response".into()),
+        Err(e) => return fail(format!("the server's answer is not HTTP: {e}")),
+    }
+    let code = response.code.unwrap_or(0);
+    if code != 101 {
+        let body = String::from_utf8_lossy(&after[..after.len().min(300)]);
+        let body = body.trim();
+        let body = if body.is_empty() {
+            String::new()
+        } else {
+            format!(": {body}")
+        };
+        return fail(format!(
+            "the server answered HTTP {code} {} instead of 101{body}",
+            response.reason.unwrap_or("")
+        ));
+    }
+    let header = |name: &str| -> Option<&str> {
+        response
+            .headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(name))
+            .and_then(|h| std::str::from_utf8(h.value).ok())
+            .map(str::trim)
+    };
+    let has_token = |name: &str, token: &str| {
+        header(name).is_some_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
+    };
+    if !has_token("upgrade", "websocket") {
+        return fail("the 101 response lacks Upgrade: websocket".into());
+    }
+    if !has_token("connection", "upgrade") {
+        return fail("the 101 response lacks Connection: Upgrade".into());
+    }
+    if header("sec-websocket-accept") != Some(derive_accept_key(key.as_bytes()).as_str()) {
+        return fail("the server's Sec-WebSocket-Accept does not match our key".into());
+    }
+    if let Some(extensions) = header("sec-websocket-extensions") {
+        return fail(format!(
+            "the server enabled extensions we did not offer: {extensions}"
+        ));
+    }
+    let offered = &config.supported_protocols;
+    match header("sec-websocket-protocol") {
+        None if offered.is_empty() => Ok(String::new()),
+        None => Err(ConnectError::ProtocolMismatch(format!(
+            "the server chose no subprotocol; we offered [{}]",
+            offered.join(", ")
+        ))),
+        Some(chosen) if offered.is_empty() => Err(ConnectError::ProtocolMismatch(format!(
+            "the server chose {chosen:?} but we offered none"
+        ))),
+        Some(chosen) if offered.iter().any(|p| p == chosen) => Ok(chosen.to_owned()),
+        Some(chosen) => Err(ConnectError::ProtocolMismatch(format!(
+            "the server chose {chosen:?}; we offered [{}]",
+            offered.join(", ")
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
+
+    fn response(extra: &str) -> String {
+        format!(
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n{extra}\r\n"
+        )
+    }
+
+    #[test]
+    fn request_looks_like_godots() {
+        let url = WsUrl::parse("ws://example.com:8000/chat?x=1").unwrap();
+        let config = Config::default()
+            .supported_protocols(["a", "b"])
+            .handshake_header("X-Game", "demo");
+        let text = request(&url, &config, KEY);
+        assert!(text.starts_with("GET /chat?x=1 HTTP/1.1\r\nHost: example.com:8000\r\n"));
+        assert!(text.contains("Sec-WebSocket-Protocol: a,b\r\n"));
+        assert!(text.ends_with("X-Game: demo\r\n\r\n"));
+    }
+
+    #[test]
+    fn accepts_a_valid_response() {
+        let config = Config::default();
+        assert_eq!(
+            check_response(response("").as_bytes(), b"", &config, KEY).unwrap(),
+            ""
+        );
+    }
+
+    #[test]
+    fn wrong_accept_key_fails() {
+        let bad = response("").replace("xOo=", "xOx=");
+        assert!(check_response(bad.as_bytes(), b"", &Config::default(), KEY).is_err());
+    }
+
+    #[test]
+    fn extensions_we_did_not_offer_fail() {
+        let with = response("Sec-WebSocket-Extensions: permessage-deflate\r\n");
+        let err = check_response(with.as_bytes(), b"", &Config::default(), KEY).unwrap_err();
+        assert!(err.to_string().contains("permessage-deflate"));
+    }
+
+    #[test]
+    fn refusal_shows_status_and_body() {
+        let head = b"HTTP/1.1 400 Bad Request\r\nContent-Length: 9\r\n\r\n";
+        let err = check_response(head, b"no thanks\n", &Config::default(), KEY).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "WebSocket handshake failed: the server answered HTTP 400 Bad Request instead of 101: no thanks"
+        );
+    }
+}
