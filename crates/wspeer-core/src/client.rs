@@ -10,11 +10,11 @@ use crate::{
     client_handshake,
     config::Config,
     error::ConnectError,
+    frame_guard::FrameGuard,
     state::ConnectionInfo,
     stream::MaybeTlsStream,
     tls::TlsOptions,
     tls_handshake,
-    utf8_guard::Utf8Guard,
     ws_url::{Scheme, WsUrl},
 };
 
@@ -22,7 +22,7 @@ use crate::{
 pub(crate) async fn handshake(
     url: &WsUrl,
     config: &Config,
-) -> Result<(WebSocketStream<Utf8Guard<MaybeTlsStream>>, ConnectionInfo), ConnectError> {
+) -> Result<(WebSocketStream<FrameGuard<MaybeTlsStream>>, ConnectionInfo), ConnectError> {
     let tcp = connect_tcp(url.host(), url.port()).await?;
     tcp.set_nodelay(config.no_delay)?;
     let peer_addr = tcp.peer_addr().ok();

@@ -15,9 +15,9 @@ use tokio_tungstenite::{
 use crate::{
     config::Config,
     error::ConnectError,
+    frame_guard::{FrameGuard, max_fragments},
     http_head::{HeadError, read_head},
     tungstenite_config::ws_config,
-    utf8_guard::Utf8Guard,
     ws_url::WsUrl,
 };
 
@@ -30,7 +30,7 @@ pub(crate) async fn handshake<S>(
     mut stream: S,
     url: &WsUrl,
     config: &Config,
-) -> Result<(WebSocketStream<Utf8Guard<S>>, String), ConnectError>
+) -> Result<(WebSocketStream<FrameGuard<S>>, String), ConnectError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -59,7 +59,7 @@ where
     let selected = check_response(&buf[..head_len], &buf[head_len..], config, &key)?;
     let rest = buf.split_off(head_len).to_vec();
     let ws = WebSocketStream::from_partially_read(
-        Utf8Guard::with_early_bytes(stream, &rest),
+        FrameGuard::new(stream, &rest, max_fragments(config.inbound_buffer_size)),
         rest,
         Role::Client,
         Some(ws_config(config)),

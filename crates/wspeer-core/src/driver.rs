@@ -29,11 +29,11 @@ use tokio_tungstenite::{
 use tracing::{debug, trace};
 
 use crate::{
+    frame_guard::Violation,
     message::{Message, Payload},
     shared::{CloseRequest, Shared},
     state::CloseStatus,
     transport::Transport,
-    utf8_guard::Utf8Violation,
 };
 
 /// Most messages read or written in one wake-up before the task yields, so one
@@ -429,9 +429,10 @@ where
     fn exit_for(&mut self, error: WsError) -> Exit {
         debug!(%error, "connection error");
         match error {
-            WsError::Io(e) if Utf8Violation::is(&e) => {
-                Exit::Fail(1007, "Invalid frame payload data")
-            }
+            WsError::Io(e) if Violation::of(&e).is_some() => match Violation::of(&e) {
+                Some(Violation::TooManyFragments) => Exit::Fail(1008, "Too many fragments"),
+                _ => Exit::Fail(1007, "Invalid frame payload data"),
+            },
             WsError::Capacity(_) => Exit::Fail(1009, "Message too big"),
             WsError::Utf8(_) => Exit::Fail(1007, "Invalid frame payload data"),
             WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => self.end_of_stream(),

@@ -40,6 +40,7 @@ mod client_handshake;
 mod config;
 mod driver;
 mod error;
+mod frame_guard;
 mod handle;
 mod http_head;
 mod listener;
@@ -53,7 +54,6 @@ mod tls;
 mod tls_handshake;
 mod transport;
 mod tungstenite_config;
-mod utf8_guard;
 mod ws_url;
 
 use std::sync::Arc;

@@ -12,9 +12,9 @@ use tokio_tungstenite::{
 use crate::{
     config::Config,
     error::ConnectError,
+    frame_guard::{FrameGuard, max_fragments},
     http_head::{HeadError, read_head},
     tungstenite_config::ws_config,
-    utf8_guard::Utf8Guard,
 };
 
 /// Most headers a request may carry before it is refused with 431.
@@ -52,7 +52,7 @@ pub(crate) async fn accept<S>(
     mut stream: S,
     config: &Config,
     scheme: &str,
-) -> Result<(WebSocketStream<Utf8Guard<S>>, Accepted), ConnectError>
+) -> Result<(WebSocketStream<FrameGuard<S>>, Accepted), ConnectError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -80,7 +80,7 @@ where
             stream.flush().await?;
             let rest = buf.split_off(len).to_vec();
             let ws = WebSocketStream::from_partially_read(
-                Utf8Guard::with_early_bytes(stream, &rest),
+                FrameGuard::new(stream, &rest, max_fragments(config.inbound_buffer_size)),
                 rest,
                 Role::Server,
                 Some(ws_config(config)),

@@ -1,15 +1,18 @@
-//! Fail-fast UTF-8 checking of incoming text, as RFC 6455 §8.1 asks.
+//! Checks on incoming frames that tungstenite cannot make in time.
 //!
-//! tungstenite checks a text frame only once the whole frame has arrived, so a
-//! peer could stream megabytes of a frame that is broken in its first bytes.
-//! `Utf8Guard` sits under tungstenite in the read path and watches the raw bytes
-//! as they come: it follows the frame headers, unmasks text payload on the fly and
-//! feeds it to a streaming UTF-8 check. On the first invalid byte the read fails
-//! with [`Utf8Violation`], which the connection turns into close code 1007.
+//! - **Fail-fast UTF-8** (RFC 6455 §8.1): tungstenite checks a text frame only
+//!   once the whole frame has arrived, so a peer could stream megabytes of a frame
+//!   that is broken in its first bytes. The guard unmasks text payload as it
+//!   arrives and checks it; the first invalid byte fails the read (close 1007).
+//! - **Fragment floods**: a message may have at most [`max_fragments`] fragments.
+//!   Zero-length continuation frames cost no memory in tungstenite but endless
+//!   work; past the limit the read fails (close 1008, as `ws` does since its
+//!   2026 fix).
 //!
-//! It only reads: tungstenite still parses every frame and enforces every other
-//! rule. On framing it does not understand (which tungstenite will reject anyway)
-//! it stops watching.
+//! `FrameGuard` sits under tungstenite in the read path and follows the frame
+//! headers in the raw bytes. It only reads: tungstenite still parses every frame
+//! and enforces every other rule. On framing it does not understand (which
+//! tungstenite will reject anyway) it stops watching.
 
 use std::{
     io,
@@ -21,72 +24,85 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use crate::transport::Transport;
 
-/// The error a guarded read fails with when text is not UTF-8.
-#[derive(Debug, thiserror::Error)]
-#[error("invalid UTF-8 in a text message")]
-pub(crate) struct Utf8Violation;
+/// Most fragments a message may have: `inbound_buffer_size / 16`, at least 1024
+/// (enough for the Autobahn suite's 4 MiB in 64-byte fragments with its limits).
+pub(crate) fn max_fragments(inbound_buffer_size: usize) -> usize {
+    (inbound_buffer_size / 16).max(1024)
+}
 
-impl Utf8Violation {
-    /// Whether `error` is this violation (as it comes back through tungstenite).
-    pub(crate) fn is(error: &io::Error) -> bool {
-        error.get_ref().is_some_and(|e| e.is::<Utf8Violation>())
+/// The error a guarded read fails with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum Violation {
+    /// A text message is not UTF-8.
+    #[error("invalid UTF-8 in a text message")]
+    InvalidUtf8,
+    /// A message has more fragments than allowed.
+    #[error("a message has more than the allowed number of fragments")]
+    TooManyFragments,
+}
+
+impl Violation {
+    /// The violation behind `error`, as it comes back through tungstenite.
+    pub(crate) fn of(error: &io::Error) -> Option<Violation> {
+        error.get_ref()?.downcast_ref::<Violation>().copied()
+    }
+
+    fn into_io(self) -> io::Error {
+        io::Error::new(io::ErrorKind::InvalidData, self)
     }
 }
 
-/// A stream whose incoming text payload is checked as it arrives.
+/// A stream whose incoming frames are checked as they arrive.
 #[derive(Debug)]
-pub(crate) struct Utf8Guard<S> {
+pub(crate) struct FrameGuard<S> {
     inner: S,
     scanner: FrameScanner,
 }
 
-impl<S> Utf8Guard<S> {
+impl<S> FrameGuard<S> {
     /// Guards `inner`, whose first frame bytes, read with the handshake, were
     /// `early`: they are checked first, so the scanner starts at a frame boundary.
-    pub(crate) fn with_early_bytes(inner: S, early: &[u8]) -> Self {
-        let mut scanner = FrameScanner::default();
+    pub(crate) fn new(inner: S, early: &[u8], max_fragments: usize) -> Self {
+        let mut scanner = FrameScanner {
+            max_fragments,
+            ..FrameScanner::default()
+        };
         // A violation here is remembered and reported by the first read.
         let _ = scanner.scan(early);
         Self { inner, scanner }
     }
 }
 
-impl<S: Transport> Transport for Utf8Guard<S> {
+impl<S: Transport> Transport for FrameGuard<S> {
     fn set_nodelay(&self, enabled: bool) -> io::Result<()> {
         self.inner.set_nodelay(enabled)
     }
 }
 
-impl<S: AsyncRead + Unpin> AsyncRead for Utf8Guard<S> {
+impl<S: AsyncRead + Unpin> AsyncRead for FrameGuard<S> {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        if this.scanner.violated {
-            return Poll::Ready(Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                Utf8Violation,
-            )));
+        if let Some(violation) = this.scanner.violated {
+            return Poll::Ready(Err(violation.into_io()));
         }
         let before = buf.filled().len();
         let result = Pin::new(&mut this.inner).poll_read(cx, buf);
         if let Poll::Ready(Ok(())) = &result
-            && this.scanner.scan(&buf.filled()[before..]).is_err()
+            && let Err(violation) = this.scanner.scan(&buf.filled()[before..])
         {
             // Hide the bytes that hold the violation: nothing after it is used.
             buf.set_filled(before);
-            return Poll::Ready(Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                Utf8Violation,
-            )));
+            return Poll::Ready(Err(violation.into_io()));
         }
         result
     }
 }
 
-impl<S: AsyncWrite + Unpin> AsyncWrite for Utf8Guard<S> {
+impl<S: AsyncWrite + Unpin> AsyncWrite for FrameGuard<S> {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -136,42 +152,47 @@ struct FrameScanner {
     /// An incomplete UTF-8 sequence carried to the next bytes.
     tail: [u8; 4],
     tail_len: usize,
+    /// Fragments of the open message so far, and the most allowed.
+    fragments: usize,
+    max_fragments: usize,
     /// Framing we do not follow: stop watching, tungstenite will fail it.
     lost: bool,
-    violated: bool,
+    violated: Option<Violation>,
 }
 
 impl FrameScanner {
-    fn scan(&mut self, mut data: &[u8]) -> Result<(), Utf8Violation> {
+    fn scan(&mut self, data: &[u8]) -> Result<(), Violation> {
+        let result = self.follow(data);
+        if let Err(violation) = result {
+            self.violated = Some(violation);
+        }
+        result
+    }
+
+    fn follow(&mut self, mut data: &[u8]) -> Result<(), Violation> {
         while !data.is_empty() && !self.lost {
             match self.remaining {
-                None => data = self.read_header(data),
+                None => data = self.read_header(data)?,
                 Some(remaining) => {
                     let n = usize::try_from(remaining)
                         .unwrap_or(usize::MAX)
                         .min(data.len());
-                    if self.frame_is_text
-                        && let Err(e) = self.check_payload(&data[..n])
-                    {
-                        self.violated = true;
-                        return Err(e);
+                    if self.frame_is_text {
+                        self.check_payload(&data[..n])?;
                     }
                     data = &data[n..];
                     self.remaining = Some(remaining - n as u64);
                 }
             }
-            if self.remaining == Some(0)
-                && let Err(e) = self.end_frame()
-            {
-                self.violated = true;
-                return Err(e);
+            if self.remaining == Some(0) {
+                self.end_frame()?;
             }
         }
         Ok(())
     }
 
     /// Takes header bytes from `data`; returns what is left.
-    fn read_header<'a>(&mut self, data: &'a [u8]) -> &'a [u8] {
+    fn read_header<'a>(&mut self, data: &'a [u8]) -> Result<&'a [u8], Violation> {
         let mut data = data;
         while let Some((&byte, rest)) = data.split_first() {
             self.header[self.header_len] = byte;
@@ -180,11 +201,11 @@ impl FrameScanner {
             if let Some(needed) = self.header_size()
                 && self.header_len == needed
             {
-                self.start_frame();
+                self.start_frame()?;
                 break;
             }
         }
-        data
+        Ok(data)
     }
 
     /// The full header length, once the first two bytes are known.
@@ -201,7 +222,7 @@ impl FrameScanner {
         Some(2 + extended + if masked { 4 } else { 0 })
     }
 
-    fn start_frame(&mut self) {
+    fn start_frame(&mut self) -> Result<(), Violation> {
         let h = self.header;
         let fin = h[0] & 0x80 != 0;
         let opcode = h[0] & 0x0f;
@@ -230,24 +251,29 @@ impl FrameScanner {
                 false
             }
         };
-        if opcode < 8 {
+        if opcode < 8 && !self.lost {
+            self.fragments = if opcode == 0 { self.fragments + 1 } else { 1 };
+            if self.fragments > self.max_fragments {
+                return Err(Violation::TooManyFragments);
+            }
             self.open_message = if fin { None } else { Some(self.frame_is_text) };
         }
+        Ok(())
     }
 
-    fn end_frame(&mut self) -> Result<(), Utf8Violation> {
+    fn end_frame(&mut self) -> Result<(), Violation> {
         self.remaining = None;
         let ends_text = self.frame_is_text && self.frame_fin;
         self.frame_is_text = false;
         if ends_text && std::mem::take(&mut self.tail_len) != 0 {
             // The message ended inside a character.
-            return Err(Utf8Violation);
+            return Err(Violation::InvalidUtf8);
         }
         Ok(())
     }
 
     /// Unmasks `payload` in blocks and checks it, carrying an incomplete character.
-    fn check_payload(&mut self, payload: &[u8]) -> Result<(), Utf8Violation> {
+    fn check_payload(&mut self, payload: &[u8]) -> Result<(), Violation> {
         let mut block = [0u8; 1024];
         for chunk in payload.chunks(block.len()) {
             let plain = &mut block[..chunk.len()];
@@ -263,7 +289,7 @@ impl FrameScanner {
         Ok(())
     }
 
-    fn check_utf8(&mut self, mut input: &[u8]) -> Result<(), Utf8Violation> {
+    fn check_utf8(&mut self, mut input: &[u8]) -> Result<(), Violation> {
         // First finish the character left incomplete by the previous bytes.
         while self.tail_len > 0 {
             let Some((&byte, rest)) = input.split_first() else {
@@ -275,7 +301,7 @@ impl FrameScanner {
             match std::str::from_utf8(&self.tail[..self.tail_len]) {
                 Ok(_) => self.tail_len = 0,
                 Err(e) if e.error_len().is_none() && self.tail_len < 4 => {}
-                Err(_) => return Err(Utf8Violation),
+                Err(_) => return Err(Violation::InvalidUtf8),
             }
         }
         match std::str::from_utf8(input) {
@@ -286,7 +312,7 @@ impl FrameScanner {
                 self.tail_len = rest.len();
                 Ok(())
             }
-            Err(_) => Err(Utf8Violation),
+            Err(_) => Err(Violation::InvalidUtf8),
         }
     }
 }
@@ -320,8 +346,15 @@ mod tests {
     }
 
     /// Feeds `bytes` to a scanner `step` bytes at a time.
-    fn scan_in_steps(bytes: &[u8], step: usize) -> Result<(), Utf8Violation> {
-        let mut scanner = FrameScanner::default();
+    fn scanner() -> FrameScanner {
+        FrameScanner {
+            max_fragments: 1024,
+            ..FrameScanner::default()
+        }
+    }
+
+    fn scan_in_steps(bytes: &[u8], step: usize) -> Result<(), Violation> {
+        let mut scanner = scanner();
         for chunk in bytes.chunks(step) {
             scanner.scan(chunk)?;
         }
@@ -349,7 +382,7 @@ mod tests {
         payload.extend_from_slice(&[0xf4, 0x90, 0x80, 0x80]); // beyond U+10FFFF
         payload.extend_from_slice(b"...and much more text after it");
         let bytes = frame(1, true, &payload, Some([7, 7, 7, 7]));
-        let mut scanner = FrameScanner::default();
+        let mut scanner = scanner();
         // Everything up to the bad sequence is accepted ...
         let bad_at = 2 + 4 + 5 + 11;
         assert!(scanner.scan(&bytes[..bad_at + 1]).is_ok());
@@ -373,6 +406,34 @@ mod tests {
         bytes.extend(frame(0, false, &euro[1..2], None));
         bytes.extend(frame(0, true, &euro[2..], None));
         assert!(scan_in_steps(&bytes, 1).is_ok());
+    }
+
+    #[test]
+    fn a_fragment_flood_is_stopped() {
+        let mut bytes = frame(2, false, b"", None);
+        for _ in 0..1023 {
+            bytes.extend(frame(0, false, b"", None));
+        }
+        assert!(
+            scan_in_steps(&bytes, 100).is_ok(),
+            "1024 fragments are allowed"
+        );
+        bytes.extend(frame(0, false, b"", None));
+        assert_eq!(scan_in_steps(&bytes, 100), Err(Violation::TooManyFragments));
+        // Control frames in between do not count, and a new message starts afresh.
+        let mut bytes = frame(2, false, b"", None);
+        for _ in 0..2000 {
+            bytes.extend(frame(9, true, b"", None));
+        }
+        bytes.extend(frame(0, true, b"", None));
+        for _ in 0..3 {
+            bytes.extend(frame(2, false, b"", None));
+            for _ in 0..1000 {
+                bytes.extend(frame(0, false, b"", None));
+            }
+            bytes.extend(frame(0, true, b"", None));
+        }
+        assert!(scan_in_steps(&bytes, 7).is_ok());
     }
 
     #[test]
