@@ -41,6 +41,9 @@ mod config;
 mod driver;
 mod error;
 mod frame_guard;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod handle;
 mod http_head;
 mod listener;

@@ -19,3 +19,10 @@ impl Transport for TcpStream {
         TcpStream::set_nodelay(self, enabled)
     }
 }
+
+/// In-memory streams have no socket options; used by the fuzz target and tests.
+impl Transport for tokio::io::DuplexStream {
+    fn set_nodelay(&self, _enabled: bool) -> io::Result<()> {
+        Ok(())
+    }
+}

@@ -1,0 +1,87 @@
+//! Entry points for the fuzz targets in `fuzz/` (feature `fuzzing`): the server
+//! side of a connection fed with arbitrary bytes, in memory, on a runtime whose
+//! clock jumps ahead when idle so that no timeout costs real time.
+
+use std::{sync::Arc, time::Duration};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::{
+    config::Config, driver::Driver, handle::WebSocket, server_handshake, shared::Shared,
+    state::ConnectionInfo,
+};
+
+/// Runs `data` as everything a client sends to a server: the handshake, then
+/// frames. The application echoes every message. Must not panic, hang or grow
+/// without bound, whatever the bytes.
+pub fn server_input(data: &[u8]) {
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()
+    else {
+        return;
+    };
+    runtime.block_on(async {
+        let config = Arc::new(
+            Config::default()
+                .inbound_buffer_size(4096)
+                .max_queued_packets(8)
+                .supported_protocols(["chat"]),
+        );
+        let (mut client, server) = tokio::io::duplex(16 * 1024);
+        let shared = Shared::new(config.clone(), String::new());
+        let mut ws = WebSocket::new(shared.clone());
+        let peer = async {
+            let _ = client.write_all(data).await;
+            let _ = client.shutdown().await;
+            let mut sink = vec![0u8; 4096];
+            while matches!(client.read(&mut sink).await, Ok(n) if n > 0) {}
+        };
+        let serve = async {
+            if let Ok((stream, accepted)) = server_handshake::accept(server, &config, "ws").await {
+                shared.set_open(ConnectionInfo {
+                    requested_url: accepted.requested_url,
+                    selected_protocol: accepted.selected_protocol,
+                    ..ConnectionInfo::default()
+                });
+                Driver::new(stream, shared.clone()).run().await;
+            } else {
+                shared.set_closed(None);
+            }
+        };
+        let echo = async {
+            while let Some(message) = ws.recv().await {
+                let _ = ws.try_send(message);
+            }
+        };
+        let all = async { tokio::join!(peer, serve, echo) };
+        // Virtual time: a stuck connection shows up as this timeout, not a hang.
+        if tokio::time::timeout(Duration::from_secs(3600), all)
+            .await
+            .is_err()
+        {
+            panic!("the connection did not end after its input ended");
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_valid_session_and_garbage_both_end() {
+        let mut session =
+            b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+            Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
+            Sec-WebSocket-Protocol: chat\r\n\r\n"
+                .to_vec();
+        // A masked "hi" text frame, then a masked close 1000.
+        session.extend_from_slice(&[0x81, 0x82, 1, 2, 3, 4, b'h' ^ 1, b'i' ^ 2]);
+        session.extend_from_slice(&[0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe8]);
+        server_input(&session);
+        server_input(b"\x16\x03\x01garbage\r\n\r\n");
+        server_input(b"");
+    }
+}
