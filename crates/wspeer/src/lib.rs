@@ -53,6 +53,7 @@
 //! ```
 
 mod error;
+pub mod godot3;
 mod peer;
 pub mod runtime;
 mod tcp_server;

@@ -71,6 +71,11 @@ pub struct WebSocketPeer {
     view: View,
     requested_url: String,
     was_string: bool,
+    /// Godot 3's write mode: the frame type `put_packet` uses.
+    write_mode: WriteMode,
+    /// Whether `close` was called on this connection (Godot 3 tells a close the
+    /// remote asked for from one we started).
+    closed_locally: bool,
 }
 
 impl WebSocketPeer {
@@ -169,6 +174,7 @@ impl WebSocketPeer {
             ..View::default()
         };
         self.was_string = false;
+        self.closed_locally = false;
     }
 
     /// Makes the I/O done in the background visible: the ready state, the packets
@@ -265,9 +271,21 @@ impl WebSocketPeer {
         self.send_message(Message::text(text))
     }
 
-    /// Queues `data` as a binary message (Godot's `put_packet`).
+    /// Queues `data` as one message (Godot's `put_packet`): binary, as in Godot 4,
+    /// unless Godot 3's [`set_write_mode`](Self::set_write_mode) chose text.
     pub fn put_packet(&mut self, data: &[u8]) -> Result<(), SendError> {
-        self.send(data, WriteMode::Binary)
+        self.send(data, self.write_mode)
+    }
+
+    /// The frame type `put_packet` uses (Godot 3's `get_write_mode`).
+    pub fn write_mode(&self) -> WriteMode {
+        self.write_mode
+    }
+
+    /// Sets the frame type `put_packet` uses (Godot 3's `set_write_mode`; Godot 4
+    /// has none and always sends binary, the default here too).
+    pub fn set_write_mode(&mut self, mode: WriteMode) {
+        self.write_mode = mode;
     }
 
     /// Queues a message without copying its payload (a wspeer addition: one
@@ -292,6 +310,9 @@ impl WebSocketPeer {
     pub fn close(&mut self, code: i32, reason: &str) -> Result<(), CloseError> {
         if let Some(connection) = &self.connection {
             connection.ws.close(code, reason)?;
+            // A close after the remote's close frame is not ours to report.
+            self.closed_locally |=
+                matches!(self.view.state, ReadyState::Connecting | ReadyState::Open);
             self.refresh();
         }
         Ok(())
@@ -301,6 +322,11 @@ impl WebSocketPeer {
     pub fn close_normal(&mut self) {
         // 1000 with an empty reason is always valid.
         let _ = self.close(1000, "");
+    }
+
+    /// Whether this side started the close (by calling `close`).
+    pub fn closed_locally(&self) -> bool {
+        self.closed_locally
     }
 
     /// The close code as of the last poll: the peer's code after a clean close,
