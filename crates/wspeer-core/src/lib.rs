@@ -35,6 +35,9 @@
 //! # }
 //! ```
 
+// Network input must never panic the process: no unwrap in library code.
+#![warn(clippy::unwrap_used)]
+
 mod client;
 mod client_handshake;
 mod config;

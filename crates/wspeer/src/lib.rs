@@ -52,6 +52,9 @@
 //! assert!(sent);
 //! ```
 
+// Network input must never panic the process: no unwrap in library code.
+#![warn(clippy::unwrap_used)]
+
 mod error;
 pub mod godot3;
 mod peer;

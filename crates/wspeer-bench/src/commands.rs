@@ -1,0 +1,270 @@
+//! The subcommands of `wspeer-bench`, each taking the flags `main` read and
+//! returning whether its runs completed without an error.
+
+use std::{
+    io::Write,
+    net::SocketAddr,
+    time::{Duration, Instant},
+};
+
+use anyhow::Context;
+
+use crate::{
+    cli::Flags,
+    gameloop::{self, GameLoopConfig},
+    handshakes, idle_poll,
+    load::{self, LoadConfig},
+    memory, process,
+    process::ServerProcess,
+    report::{Table, num, opt, rate, sections},
+    servers::ServerKind,
+    suite::{self, SuiteConfig, SuiteResults},
+};
+
+/// The CPU the harness pins itself to; servers go on [`SERVER_CPU`].
+const LOAD_CPU: usize = 0;
+/// The CPU servers are pinned to when the machine has two.
+const SERVER_CPU: usize = 1;
+
+fn out(text: &str) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()?;
+    Ok(())
+}
+
+/// Pins this process to CPU 0 (unless `--no-pin`), raises its open-file limit,
+/// and returns the CPU servers should be pinned to.
+fn setup(flags: &Flags) -> Option<usize> {
+    process::raise_nofile();
+    if flags.switch("--no-pin") || process::cpu_count() < 2 {
+        eprintln!("not pinning: server and load generator share the CPUs");
+        return None;
+    }
+    // Decided before pinning ourselves, which narrows what we can see.
+    if process::pin_to(LOAD_CPU) {
+        Some(SERVER_CPU)
+    } else {
+        eprintln!("could not pin to CPU {LOAD_CPU}; not pinning");
+        None
+    }
+}
+
+fn suite_config(flags: &Flags) -> anyhow::Result<SuiteConfig> {
+    let exe = std::env::current_exe().context("the harness binary")?;
+    let server_cpu = setup(flags);
+    let mut config = SuiteConfig::new(exe, server_cpu);
+    config.warmup = flags.seconds("warmup", config.warmup)?;
+    config.duration = flags.seconds("duration", config.duration)?;
+    config.idle_connections = flags.get("idle", config.idle_connections)?;
+    config.handshake_duration = flags.seconds("handshake-duration", config.handshake_duration)?;
+    config.handshake_concurrency = flags.get("concurrency", config.handshake_concurrency)?;
+    config.gameloop_duration = flags.seconds("gameloop-duration", config.gameloop_duration)?;
+    config.gameloop_clients = flags.get("clients", config.gameloop_clients)?;
+    config.idle_polls = flags.get("polls", config.idle_polls)?;
+    config.servers = flags.servers(&config.servers)?;
+    Ok(config)
+}
+
+/// `--wrap "valgrind --tool=callgrind"`: the command to run servers under.
+fn wrapper(flags: &Flags) -> Vec<String> {
+    let words = flags.text("wrap").unwrap_or_default().split_whitespace();
+    words.map(String::from).collect()
+}
+
+/// `all`: every part, then the markdown report on stdout (and in `--out FILE`).
+pub fn all(flags: &Flags) -> anyhow::Result<bool> {
+    flags.only(&[
+        "warmup",
+        "duration",
+        "idle",
+        "handshake-duration",
+        "concurrency",
+        "gameloop-duration",
+        "clients",
+        "polls",
+        "servers",
+        "out",
+    ])?;
+    let config = suite_config(flags)?;
+    let started = Instant::now();
+    let results = suite::run_all(&config);
+    let mut report = results.markdown(&config);
+    report.push_str(&format!(
+        "\nThe whole run took {:.0} s.\n",
+        started.elapsed().as_secs_f64()
+    ));
+    if let Some(path) = flags.text("out") {
+        std::fs::write(path, &report).with_context(|| format!("writing {path}"))?;
+    }
+    out(&report)?;
+    Ok(results.all_ok())
+}
+
+/// `server <kind> <addr> [--cpu N]`: runs one echo server, printing its port.
+pub fn server(flags: &Flags) -> anyhow::Result<bool> {
+    flags.only(&["cpu"])?;
+    let [kind, addr] = flags.positional.as_slice() else {
+        anyhow::bail!("usage: server <kind> <addr> [--cpu N]");
+    };
+    let kind = ServerKind::parse(kind).with_context(|| format!("unknown server {kind}"))?;
+    if let Some(cpu) = flags.text("cpu") {
+        let cpu: usize = cpu.parse()?;
+        if !process::pin_to(cpu) {
+            eprintln!("server {kind}: could not pin to CPU {cpu}");
+        }
+    }
+    process::raise_nofile();
+    kind.run(addr, &mut |port| {
+        // The harness reads this line; nothing else goes to stdout.
+        let _ = out(&format!("{port}\n"));
+    })?;
+    Ok(true)
+}
+
+/// `load`: one echo workload against a server it starts or an address.
+pub fn load(flags: &Flags) -> anyhow::Result<bool> {
+    flags.only(&[
+        "server",
+        "connect",
+        "connections",
+        "size",
+        "in-flight",
+        "duration",
+        "warmup",
+        "wrap",
+    ])?;
+    let server_cpu = setup(flags);
+    let mut config = LoadConfig::new(
+        flags.get("connections", 100)?,
+        flags.get("size", 20)?,
+        flags.get("in-flight", 1)?,
+        flags.seconds("duration", Duration::from_secs(5))?,
+    );
+    config.warmup = flags.seconds("warmup", Duration::from_secs(1))?;
+    let wrapper = wrapper(flags);
+    let (server, addr, label) = match (flags.text("server"), flags.text("connect")) {
+        (Some(kind), None) => {
+            let kind = ServerKind::parse(kind).with_context(|| format!("unknown server {kind}"))?;
+            let exe = std::env::current_exe()?;
+            let server = ServerProcess::spawn(&exe, kind, server_cpu, &wrapper)?;
+            config.websocket = kind.is_websocket();
+            config.server_pid = Some(server.pid());
+            let addr = server.addr;
+            (Some(server), addr, kind.label().to_owned())
+        }
+        (None, Some(addr)) => {
+            config.websocket = !flags.switch("--raw");
+            let addr: SocketAddr = addr.parse().context("--connect IP:port")?;
+            (None, addr, addr.to_string())
+        }
+        _ => anyhow::bail!("give --server <kind> or --connect <addr>"),
+    };
+    let report = load::run(addr, &config)?;
+    drop(server);
+    let mut table = Table::new([
+        "server",
+        "connections × size, in flight",
+        "msg/s",
+        "p50 µs",
+        "p99 µs",
+        "p99.9 µs",
+        "server CPU µs/msg",
+        "load gen CPU %",
+        "errors",
+    ]);
+    table.row([
+        label,
+        format!(
+            "{} × {} B, {}",
+            config.connections, config.size, config.in_flight
+        ),
+        rate(report.rate()),
+        num(report.latency_us(0.5)),
+        num(report.latency_us(0.99)),
+        num(report.latency_us(0.999)),
+        opt(report.server_us_per_message(), 2),
+        opt(report.client_load().map(|l| 100.0 * l), 0),
+        report.errors.to_string(),
+    ]);
+    out(&table.render())?;
+    if let Some(error) = &report.first_error {
+        eprintln!("first error: {error}");
+    }
+    Ok(report.ok())
+}
+
+/// `idle-memory`: RSS per idle connection for each WebSocket server.
+pub fn idle_memory(flags: &Flags) -> anyhow::Result<bool> {
+    flags.only(&["connections", "servers", "wrap"])?;
+    let mut config = suite_config(flags)?;
+    config.idle_connections = flags.get("connections", config.idle_connections)?;
+    let mut results = SuiteResults::default();
+    for kind in flags.servers(&ServerKind::WEBSOCKET)? {
+        results.memory.push(memory::idle_memory(
+            &config.exe,
+            kind,
+            config.idle_connections,
+            config.server_cpu,
+            &wrapper(flags),
+        )?);
+    }
+    out(&sections::memory_table(&results, &config).render())?;
+    Ok(results.all_ok())
+}
+
+/// `handshakes`: connect–handshake–close cycles per second for each server.
+pub fn handshakes(flags: &Flags) -> anyhow::Result<bool> {
+    flags.only(&["concurrency", "duration", "warmup", "servers"])?;
+    let mut config = suite_config(flags)?;
+    config.handshake_concurrency = flags.get("concurrency", config.handshake_concurrency)?;
+    config.handshake_duration = flags.seconds("duration", config.handshake_duration)?;
+    config.warmup = flags.seconds("warmup", config.warmup)?;
+    let mut results = SuiteResults::default();
+    for kind in flags.servers(&ServerKind::WEBSOCKET)? {
+        let server = ServerProcess::spawn(&config.exe, kind, config.server_cpu, &[])?;
+        let report = handshakes::run(
+            server.addr,
+            config.handshake_concurrency,
+            config.warmup,
+            config.handshake_duration,
+        )?;
+        if let Some(error) = &report.first_error {
+            eprintln!("{kind}: {error}");
+        }
+        results.handshakes.push((kind, report));
+    }
+    out(&sections::handshake_table(&results, &config).render())?;
+    Ok(results.all_ok())
+}
+
+/// `gameloop`: 60 Hz facade clients against async-core clients.
+pub fn gameloop(flags: &Flags) -> anyhow::Result<bool> {
+    flags.only(&["clients", "duration", "warmup"])?;
+    let mut config = suite_config(flags)?;
+    config.gameloop_clients = flags.get("clients", config.gameloop_clients)?;
+    config.gameloop_duration = flags.seconds("duration", config.gameloop_duration)?;
+    config.warmup = flags.seconds("warmup", config.warmup)?;
+    let server =
+        ServerProcess::spawn(&config.exe, ServerKind::WspeerAsync, config.server_cpu, &[])?;
+    let run = GameLoopConfig {
+        clients: config.gameloop_clients,
+        frame: Duration::from_micros(16_667),
+        warmup: config.warmup,
+        duration: config.gameloop_duration,
+    };
+    let results = SuiteResults {
+        gameloop: Some(gameloop::run(&format!("ws://{}", server.addr), &run)?),
+        ..SuiteResults::default()
+    };
+    out(&sections::gameloop_table(&results, &config).render())?;
+    Ok(results.all_ok())
+}
+
+/// `idle-poll`: the rough timed loop (the criterion benchmark is the real one).
+pub fn idle_poll(flags: &Flags) -> anyhow::Result<bool> {
+    flags.only(&["polls"])?;
+    let ns = idle_poll::quick_ns_per_poll(flags.get("polls", 2_000_000)?)?;
+    out(&format!("idle poll: {ns:.1} ns\n"))?;
+    Ok(true)
+}

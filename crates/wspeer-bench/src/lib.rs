@@ -1,0 +1,34 @@
+//! wspeer-bench: measures wspeer against other WebSocket servers in the same run,
+//! and writes down what it measured.
+//!
+//! The harness compares five echo servers, each a child process pinned to one
+//! CPU ([`servers`]): wspeer's async core, wspeer's poll facade driven by a game
+//! loop, tokio-tungstenite and fastwebsockets as their own examples write them,
+//! and a raw TCP echo as the ceiling. One single-threaded load generator pinned
+//! to the other CPU drives them ([`load`]) and checks every echo. It also
+//! measures idle memory per connection ([`memory`]), handshakes per second
+//! ([`handshakes`]), the latency a 60 Hz game loop sees through the facade
+//! ([`gameloop`]) and the cost of an idle `poll()` ([`idle_poll`]).
+//!
+//! It makes no timing assertion: it reports figures and their ratios to a
+//! baseline measured in the same run ([`report`]), because absolute figures drift
+//! between runs on shared machines.
+//!
+//! ```text
+//! cargo run --release -p wspeer-bench -- all
+//! cargo run --release -p wspeer-bench -- load --server wspeer-async --connections 100 --size 20
+//! cargo bench -p wspeer-bench --bench idle_poll
+//! ```
+
+pub mod cli;
+pub mod commands;
+pub mod frame;
+pub mod gameloop;
+pub mod handshakes;
+pub mod idle_poll;
+pub mod load;
+pub mod memory;
+pub mod process;
+pub mod report;
+pub mod servers;
+pub mod suite;

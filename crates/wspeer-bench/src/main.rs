@@ -1,0 +1,55 @@
+//! The `wspeer-bench` command: reads the subcommand and its flags, and hands them
+//! to the library (`wspeer_bench::commands`).
+//!
+//! ```text
+//! cargo run --release -p wspeer-bench -- all [--duration 5] [--warmup 1] [--idle 5000] [--servers a,b]
+//! cargo run --release -p wspeer-bench -- server <kind> <addr> [--cpu N]
+//! cargo run --release -p wspeer-bench -- load --server <kind> | --connect <addr> [--raw]
+//!     [--connections 100] [--size 20] [--in-flight 1] [--duration 5] [--warmup 1] [--wrap "valgrind --tool=callgrind"]
+//! cargo run --release -p wspeer-bench -- idle-memory [--connections 5000] [--servers a,b]
+//! cargo run --release -p wspeer-bench -- handshakes [--concurrency 16] [--duration 3] [--servers a,b]
+//! cargo run --release -p wspeer-bench -- gameloop [--clients 32] [--duration 5]
+//! cargo run --release -p wspeer-bench -- idle-poll [--polls 2000000]
+//! ```
+//!
+//! Servers: wspeer-async, wspeer-poll, tungstenite, fastwebsockets, raw-tcp.
+
+use std::process::ExitCode;
+
+use wspeer_bench::{cli::Flags, commands};
+
+const USAGE: &str = "usage: wspeer-bench <all | server | load | idle-memory | handshakes | gameloop | idle-poll> [flags]
+  all          every workload against every server; prints a markdown report
+  server       run one echo server: server <kind> <addr> [--cpu N]; prints its port
+  load         one echo workload: --server <kind> or --connect <addr> [--raw]
+  idle-memory  server RSS per idle connection
+  handshakes   connect-handshake-close cycles per second
+  gameloop     latency of 60 Hz facade clients against async-core clients
+  idle-poll    nanoseconds per idle WebSocketPeer::poll()
+servers: wspeer-async, wspeer-poll, tungstenite, fastwebsockets, raw-tcp";
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    let command = args.next().unwrap_or_default();
+    let result = Flags::parse(args).and_then(|flags| match command.as_str() {
+        "all" => commands::all(&flags),
+        "server" => commands::server(&flags),
+        "load" => commands::load(&flags),
+        "idle-memory" => commands::idle_memory(&flags),
+        "handshakes" => commands::handshakes(&flags),
+        "gameloop" => commands::gameloop(&flags),
+        "idle-poll" => commands::idle_poll(&flags),
+        _ => {
+            eprintln!("{USAGE}");
+            Ok(false)
+        }
+    });
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,249 @@
+//! The report of `wspeer-bench all`: one markdown table per part of the run,
+//! every figure with its ratio to the baseline measured in the same run, then
+//! issue #4's targets, each marked met or missed.
+
+use std::fmt::Write as _;
+
+use super::{Table, num, opt, rate, ratio, verdict};
+use crate::{
+    servers::ServerKind,
+    suite::{SuiteConfig, SuiteResults, WORKLOADS},
+};
+
+/// Echo runs below this ratio to fastwebsockets miss the async-core target.
+const CORE_TARGET: f64 = 1.0;
+/// The facade must reach this ratio of the async core.
+const FACADE_TARGET: f64 = 0.8;
+/// Most RSS growth per idle connection, KiB.
+const MEMORY_TARGET_KIB: f64 = 4.0;
+/// Most nanoseconds for an idle poll.
+const POLL_TARGET_NS: f64 = 100.0;
+
+/// The whole report.
+pub fn markdown(results: &SuiteResults, config: &SuiteConfig) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Servers pinned to CPU {}, load generator pinned to CPU 0; warm-up {:?}, \
+         window {:?} per echo run.\n",
+        config
+            .server_cpu
+            .map_or("(none)".to_owned(), |c| c.to_string()),
+        config.warmup,
+        config.duration
+    );
+    out.push_str("### Echo: messages per second (baseline: fastwebsockets)\n\n");
+    out.push_str(&echo_table(results).render());
+    out.push_str("\n### Idle memory: server RSS growth per open connection\n\n");
+    out.push_str(&memory_table(results, config).render());
+    out.push_str("\n### Handshakes per second (connect, handshake, close)\n\n");
+    out.push_str(&handshake_table(results, config).render());
+    out.push_str("\n### 60 Hz game loop against an async-core echo server\n\n");
+    out.push_str(&gameloop_table(results, config).render());
+    let _ = writeln!(
+        out,
+        "\nIdle `WebSocketPeer::poll()` (timed loop, {} polls): {} ns per poll.\n",
+        config.idle_polls,
+        opt(results.idle_poll_ns, 1)
+    );
+    out.push_str("### Targets of issue #4\n\n");
+    out.push_str(&targets_table(results).render());
+    if !results.failures.is_empty() {
+        out.push_str("\n### Runs that failed\n\n");
+        for failure in &results.failures {
+            let _ = writeln!(out, "- {failure}");
+        }
+    }
+    for (workload, kind, report) in &results.echo {
+        if let Some(error) = &report.first_error {
+            let _ = writeln!(out, "\n- {} on {kind}: {error}", workload.name);
+        }
+    }
+    out
+}
+
+/// The echo part of the report.
+pub fn echo_table(results: &SuiteResults) -> Table {
+    let mut table = Table::new([
+        "workload",
+        "server",
+        "msg/s",
+        "× fastwebsockets",
+        "p50 µs",
+        "p99 µs",
+        "p99.9 µs",
+        "server CPU µs/msg",
+        "server CPU %",
+        "load gen CPU %",
+        "others' CPU %",
+        "errors",
+    ]);
+    for workload in &WORKLOADS {
+        let baseline = results
+            .echo_of(workload, ServerKind::Fastwebsockets)
+            .filter(|r| r.ok())
+            .map(|r| r.rate());
+        for (w, kind, report) in results.echo.iter().filter(|(w, _, _)| w == workload) {
+            let server_load = report
+                .server_cpu
+                .map(|c| 100.0 * c.as_secs_f64() / report.window.as_secs_f64());
+            table.row([
+                w.name.to_owned(),
+                kind.label().to_owned(),
+                rate(report.rate()),
+                ratio(report.rate(), baseline),
+                num(report.latency_us(0.5)),
+                num(report.latency_us(0.99)),
+                num(report.latency_us(0.999)),
+                opt(report.server_us_per_message(), 2),
+                opt(server_load, 0),
+                opt(report.client_load().map(|l| 100.0 * l), 0),
+                opt(report.other_load().map(|l| 100.0 * l), 0),
+                report.errors.to_string(),
+            ]);
+        }
+    }
+    table
+}
+
+/// The memory part of the report.
+pub fn memory_table(results: &SuiteResults, config: &SuiteConfig) -> Table {
+    let mut table = Table::new([
+        "server",
+        "connections",
+        "RSS before (MiB)",
+        "RSS after (MiB)",
+        "KiB per connection",
+        "× fastwebsockets",
+        "failed to open",
+    ]);
+    let baseline = results
+        .memory
+        .iter()
+        .find(|m| m.kind == ServerKind::Fastwebsockets)
+        .map(|m| m.kib_per_connection());
+    for m in &results.memory {
+        table.row([
+            m.kind.label().to_owned(),
+            format!("{} of {}", m.connections, config.idle_connections),
+            format!("{:.1}", m.before_kib as f64 / 1024.0),
+            format!("{:.1}", m.after_kib as f64 / 1024.0),
+            format!("{:.2}", m.kib_per_connection()),
+            ratio(m.kib_per_connection(), baseline),
+            m.errors.to_string(),
+        ]);
+    }
+    table
+}
+
+/// The handshake part of the report.
+pub fn handshake_table(results: &SuiteResults, config: &SuiteConfig) -> Table {
+    let mut table = Table::new(["server", "handshakes/s", "× fastwebsockets", "errors"]);
+    let baseline = results
+        .handshakes
+        .iter()
+        .find(|(k, h)| *k == ServerKind::Fastwebsockets && h.ok())
+        .map(|(_, h)| h.rate());
+    for (kind, h) in &results.handshakes {
+        table.row([
+            format!("{} ({} loops)", kind.label(), config.handshake_concurrency),
+            rate(h.rate()),
+            ratio(h.rate(), baseline),
+            h.errors.to_string(),
+        ]);
+    }
+    table
+}
+
+/// The gameloop part of the report.
+pub fn gameloop_table(results: &SuiteResults, config: &SuiteConfig) -> Table {
+    let mut table = Table::new([
+        "clients",
+        "echoes",
+        "send → seen p50 ms",
+        "p99 ms",
+        "mean ms",
+        "added by the facade (mean)",
+        "errors",
+    ]);
+    if let Some((facade, core)) = &results.gameloop {
+        let added = facade.mean_ms() - core.mean_ms();
+        for (name, r, extra) in [
+            ("async core (`recv().await`)", core, "(baseline)".to_owned()),
+            (
+                "poll facade (`poll()` each frame)",
+                facade,
+                format!("{added:.2} ms ({:.2} frames)", added / 16.667),
+            ),
+        ] {
+            table.row([
+                format!("{} × {name}", config.gameloop_clients),
+                r.messages.to_string(),
+                format!("{:.2}", r.latency_ms(0.5)),
+                format!("{:.2}", r.latency_ms(0.99)),
+                format!("{:.2}", r.mean_ms()),
+                extra,
+                r.errors.to_string(),
+            ]);
+        }
+    }
+    table
+}
+
+/// The targets part of the report.
+pub fn targets_table(results: &SuiteResults) -> Table {
+    let mut table = Table::new(["target", "measured", "verdict"]);
+    let good = |kind: ServerKind, w| {
+        results
+            .echo_of(w, kind)
+            .filter(|r| r.ok())
+            .map(|r| r.rate())
+    };
+    for workload in &WORKLOADS[..3] {
+        let core = good(ServerKind::WspeerAsync, workload);
+        let fast = good(ServerKind::Fastwebsockets, workload);
+        let measured = core.zip(fast).map(|(c, f)| c / f);
+        table.row([
+            format!(
+                "async core ≥ {CORE_TARGET:.1}× fastwebsockets, {}",
+                workload.name
+            ),
+            opt(measured, 2) + "×",
+            verdict(measured.is_some_and(|m| m >= CORE_TARGET)).to_owned(),
+        ]);
+    }
+    for workload in &WORKLOADS {
+        let facade = good(ServerKind::WspeerPoll, workload);
+        let core = good(ServerKind::WspeerAsync, workload);
+        let measured = facade.zip(core).map(|(f, c)| f / c);
+        table.row([
+            format!(
+                "poll facade ≥ {FACADE_TARGET:.1}× async core, {}",
+                workload.name
+            ),
+            opt(measured, 2) + "×",
+            verdict(measured.is_some_and(|m| m >= FACADE_TARGET)).to_owned(),
+        ]);
+    }
+    for kind in [ServerKind::WspeerAsync, ServerKind::WspeerPoll] {
+        let kib = results
+            .memory
+            .iter()
+            .find(|m| m.kind == kind && m.errors == 0)
+            .map(|m| m.kib_per_connection());
+        table.row([
+            format!(
+                "{}: ≤ {MEMORY_TARGET_KIB:.0} KiB RSS per idle connection",
+                kind.label()
+            ),
+            opt(kib, 2) + " KiB",
+            verdict(kib.is_some_and(|k| k <= MEMORY_TARGET_KIB)).to_owned(),
+        ]);
+    }
+    table.row([
+        format!("idle `poll()` < {POLL_TARGET_NS:.0} ns (timed loop; criterion: `cargo bench`)"),
+        opt(results.idle_poll_ns, 1) + " ns",
+        verdict(results.idle_poll_ns.is_some_and(|ns| ns < POLL_TARGET_NS)).to_owned(),
+    ]);
+    table
+}

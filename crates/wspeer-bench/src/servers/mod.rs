@@ -1,0 +1,100 @@
+//! The echo servers compared, one file each. Every server binds the address it is
+//! given, reports its port through `on_bound`, then echoes every data message
+//! (raw TCP: every byte) until the process is killed.
+
+pub mod fastws;
+pub mod raw_tcp;
+pub mod tungstenite;
+pub mod wspeer_async;
+pub mod wspeer_poll;
+
+use std::fmt;
+
+/// Called once with the port a server listens on.
+pub type OnBound<'a> = &'a mut dyn FnMut(u16);
+
+/// Which echo server to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ServerKind {
+    /// wspeer's async core (`Listener`, `recv`/`send`) on a current-thread runtime.
+    WspeerAsync,
+    /// wspeer's poll facade: `TcpServer` and `WebSocketPeer`s polled in a loop.
+    WspeerPoll,
+    /// tokio-tungstenite as its own echo example writes it (default config,
+    /// `#[tokio::main]` multi-thread runtime).
+    Tungstenite,
+    /// fastwebsockets as its own echo example writes it (hyper upgrade,
+    /// `FragmentCollector`, current-thread runtime).
+    Fastwebsockets,
+    /// A plain TCP echo, no WebSocket: the ceiling.
+    RawTcp,
+}
+
+impl ServerKind {
+    /// Every kind, in the order reports list them.
+    pub const ALL: [ServerKind; 5] = [
+        ServerKind::Fastwebsockets,
+        ServerKind::WspeerAsync,
+        ServerKind::WspeerPoll,
+        ServerKind::Tungstenite,
+        ServerKind::RawTcp,
+    ];
+
+    /// The WebSocket servers (every kind but the raw TCP echo).
+    pub const WEBSOCKET: [ServerKind; 4] = [
+        ServerKind::Fastwebsockets,
+        ServerKind::WspeerAsync,
+        ServerKind::WspeerPoll,
+        ServerKind::Tungstenite,
+    ];
+
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            ServerKind::WspeerAsync => "wspeer-async",
+            ServerKind::WspeerPoll => "wspeer-poll",
+            ServerKind::Tungstenite => "tungstenite",
+            ServerKind::Fastwebsockets => "fastwebsockets",
+            ServerKind::RawTcp => "raw-tcp",
+        }
+    }
+
+    /// The kind named `name` on the command line.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// Whether clients must do a WebSocket handshake (false for raw TCP, which
+    /// sends our masked frames back as they came).
+    pub fn is_websocket(self) -> bool {
+        self != ServerKind::RawTcp
+    }
+
+    /// A longer label for reports.
+    pub fn label(self) -> &'static str {
+        match self {
+            ServerKind::WspeerAsync => "wspeer async core",
+            ServerKind::WspeerPoll => "wspeer poll facade",
+            ServerKind::Tungstenite => "tokio-tungstenite (default)",
+            ServerKind::Fastwebsockets => "fastwebsockets",
+            ServerKind::RawTcp => "raw TCP echo (ceiling)",
+        }
+    }
+
+    /// Runs this server on `addr` until the process ends.
+    pub fn run(self, addr: &str, on_bound: OnBound<'_>) -> anyhow::Result<()> {
+        match self {
+            ServerKind::WspeerAsync => wspeer_async::run(addr, on_bound),
+            ServerKind::WspeerPoll => wspeer_poll::run(addr, on_bound),
+            ServerKind::Tungstenite => tungstenite::run(addr, on_bound),
+            ServerKind::Fastwebsockets => fastws::run(addr, on_bound),
+            ServerKind::RawTcp => raw_tcp::run(addr, on_bound),
+        }
+    }
+}
+
+impl fmt::Display for ServerKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
