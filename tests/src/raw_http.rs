@@ -63,6 +63,57 @@ pub async fn read_head<S: AsyncRead + Unpin>(stream: &mut S) -> Head {
     }
 }
 
+/// How the server ended a connection after its response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// A clean end of stream (FIN).
+    Eof,
+    /// A reset: the kernel does this when a socket is closed with bytes it never
+    /// read, such as the rest of a request head over the size limit.
+    Reset,
+}
+
+/// An HTTP response read off a socket up to the end of the connection.
+#[derive(Debug)]
+pub struct Response {
+    /// The head.
+    pub head: Head,
+    /// The body: exactly `Content-Length` bytes, as (lossy) text.
+    pub body: String,
+    /// How the connection ended after the body.
+    pub ending: Ending,
+}
+
+/// Reads a response with a `Content-Length` body, then reads on until the
+/// connection ends. Panics if it ends before the body is complete, or if anything
+/// comes after the body.
+pub async fn read_response<S: AsyncRead + Unpin>(stream: &mut S) -> Response {
+    let head = read_head(stream).await;
+    let length: usize = head
+        .header("content-length")
+        .first()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no valid Content-Length in {:?}", head.text));
+    let mut body = head.rest.clone();
+    let mut chunk = [0u8; 1024];
+    let ending = loop {
+        match stream.read(&mut chunk).await {
+            Ok(0) => break Ending::Eof,
+            Ok(n) => body.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break Ending::Reset,
+            Err(e) => panic!("reading the response failed: {e}"),
+        }
+    };
+    assert_eq!(
+        body.len(),
+        length,
+        "the body does not match Content-Length {length}: {:?}",
+        String::from_utf8_lossy(&body)
+    );
+    let body = String::from_utf8_lossy(&body).into_owned();
+    Response { head, body, ending }
+}
+
 /// Reads until EOF and returns everything as (lossy) text.
 pub async fn read_to_end_text<S: AsyncRead + Unpin>(stream: &mut S) -> String {
     let mut buf = Vec::new();

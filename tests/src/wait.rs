@@ -14,3 +14,22 @@ pub async fn within<F: Future>(what: &str, future: F) -> F::Output {
         Err(_) => panic!("timed out after {WAIT:?} waiting for {what}"),
     }
 }
+
+/// How often [`eventually`] looks again.
+const POLL: Duration = Duration::from_millis(10);
+
+/// Checks `condition` every few milliseconds until it returns `Ok`; panics after
+/// [`WAIT`] with `what` and the last `Err` it gave, which should say what was
+/// seen instead.
+pub async fn eventually(what: &str, mut condition: impl FnMut() -> Result<(), String>) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        match condition() {
+            Ok(()) => return,
+            Err(seen) if tokio::time::Instant::now() >= deadline => {
+                panic!("timed out after {WAIT:?} waiting for {what}; last seen: {seen}")
+            }
+            Err(_) => tokio::time::sleep(POLL).await,
+        }
+    }
+}

@@ -16,7 +16,7 @@ use crate::{
     config::Config,
     error::ConnectError,
     frame_guard::{FrameGuard, max_fragments},
-    http_head::{HeadError, read_head},
+    http_head::{HeadError, plausible_response, read_head},
     tungstenite_config::ws_config,
     ws_url::WsUrl,
 };
@@ -41,9 +41,21 @@ where
     stream.flush().await?;
 
     let mut buf = BytesMut::with_capacity(1024);
-    let head_len = match read_head(&mut stream, &mut buf, config.max_request_header_size).await {
+    let head_len = match read_head(
+        &mut stream,
+        &mut buf,
+        config.max_request_header_size,
+        plausible_response,
+    )
+    .await
+    {
         Ok(len) => len,
         Err(HeadError::Io(e)) => return Err(e.into()),
+        Err(HeadError::Malformed) => {
+            return Err(ConnectError::Handshake(
+                "the server's answer is not HTTP".into(),
+            ));
+        }
         Err(HeadError::Eof) => {
             return Err(ConnectError::Handshake(
                 "the server closed the connection during the handshake".into(),

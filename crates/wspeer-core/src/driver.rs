@@ -324,15 +324,7 @@ where
             match Pin::new(&mut self.ws).poll_flush(cx) {
                 Poll::Pending => {}
                 Poll::Ready(Err(e)) => return Err(self.exit_for(e)),
-                Poll::Ready(Ok(())) => {
-                    self.need_flush = false;
-                    if self.unflushed_count > 0 {
-                        self.shared
-                            .flushed(self.unflushed_bytes, self.unflushed_count);
-                        self.unflushed_bytes = 0;
-                        self.unflushed_count = 0;
-                    }
-                }
+                Poll::Ready(Ok(())) => self.flush_done(),
             }
         }
         Ok(written)
@@ -372,7 +364,19 @@ where
                     self.pending_in = Some(Message::from(Payload::Binary(data)));
                 }
                 // tungstenite queued the pong; it goes out with the next read or flush.
-                WsMessage::Ping(_) => self.need_flush = true,
+                WsMessage::Ping(_) => {
+                    // Send the pong now; while it cannot go out, read no more, so
+                    // a peer that pings and never reads is held back by TCP
+                    // instead of filling tungstenite's write buffer with pongs.
+                    match Pin::new(&mut self.ws).poll_flush(cx) {
+                        Poll::Ready(Ok(())) => self.flush_done(),
+                        Poll::Ready(Err(e)) => break Err(self.exit_for(e)),
+                        Poll::Pending => {
+                            self.need_flush = true;
+                            break Ok(read);
+                        }
+                    }
+                }
                 WsMessage::Pong(_) => {
                     if let Some(hb) = &mut self.heartbeat {
                         hb.waiting = false;
@@ -415,6 +419,17 @@ where
             self.shared.notify_readable();
         }
         result
+    }
+
+    /// Everything handed to tungstenite is on the socket: free its queue budget.
+    fn flush_done(&mut self) {
+        self.need_flush = false;
+        if self.unflushed_count > 0 {
+            self.shared
+                .flushed(self.unflushed_bytes, self.unflushed_count);
+            self.unflushed_bytes = 0;
+            self.unflushed_count = 0;
+        }
     }
 
     /// The stream ended: cleanly if a close frame was exchanged.

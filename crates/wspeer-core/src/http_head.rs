@@ -12,20 +12,28 @@ pub(crate) enum HeadError {
     Eof,
     /// The socket failed.
     Io(std::io::Error),
+    /// What arrived so far can never become a valid head.
+    Malformed,
 }
 
-/// Reads until the blank line that ends the request head; returns its length.
-/// Bytes after it (early WebSocket frames) stay in `buf`.
+/// Reads until the blank line that ends the head; returns its length. Bytes
+/// after it (early WebSocket frames) stay in `buf`. `plausible` is asked after
+/// each read whether the partial head could still be valid, so that garbage is
+/// refused at once rather than after the handshake timeout.
 pub(crate) async fn read_head<S>(
     stream: &mut S,
     buf: &mut BytesMut,
     limit: usize,
+    plausible: impl Fn(&[u8]) -> bool,
 ) -> Result<usize, HeadError>
 where
     S: AsyncRead + Unpin,
 {
     let mut scanned = 0;
     loop {
+        if !plausible(buf) {
+            return Err(HeadError::Malformed);
+        }
         if let Some(pos) = find_blank_line(&buf[scanned..]) {
             let end = scanned + pos + 4;
             return if end > limit {
@@ -54,4 +62,22 @@ where
 
 fn find_blank_line(data: &[u8]) -> Option<usize> {
     data.windows(4).position(|w| w == b"\r\n\r\n")
+}
+
+/// Whether `partial` could still be the start of an HTTP request.
+pub(crate) fn plausible_request(partial: &[u8]) -> bool {
+    let mut headers = [httparse::EMPTY_HEADER; 64];
+    !matches!(
+        httparse::Request::new(&mut headers).parse(partial),
+        Err(e) if e != httparse::Error::TooManyHeaders
+    )
+}
+
+/// Whether `partial` could still be the start of an HTTP response.
+pub(crate) fn plausible_response(partial: &[u8]) -> bool {
+    let mut headers = [httparse::EMPTY_HEADER; 64];
+    !matches!(
+        httparse::Response::new(&mut headers).parse(partial),
+        Err(e) if e != httparse::Error::TooManyHeaders
+    )
 }

@@ -13,7 +13,7 @@ use crate::{
     config::Config,
     error::ConnectError,
     frame_guard::{FrameGuard, max_fragments},
-    http_head::{HeadError, read_head},
+    http_head::{HeadError, plausible_request, read_head},
     tungstenite_config::ws_config,
 };
 
@@ -57,7 +57,13 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let mut buf = BytesMut::with_capacity(1024);
-    let head_len = read_head(&mut stream, &mut buf, config.max_request_header_size).await;
+    let head_len = read_head(
+        &mut stream,
+        &mut buf,
+        config.max_request_header_size,
+        plausible_request,
+    )
+    .await;
     let outcome = match head_len {
         Ok(len) => parse_request(&buf[..len], config, scheme).map(|ok| (len, ok)),
         Err(HeadError::TooLarge) => Err(Refusal::new(
@@ -67,6 +73,7 @@ where
                 config.max_request_header_size
             ),
         )),
+        Err(HeadError::Malformed) => Err(Refusal::new("400 Bad Request", "malformed HTTP request")),
         Err(HeadError::Io(e)) => return Err(e.into()),
         Err(HeadError::Eof) => {
             return Err(ConnectError::Handshake(

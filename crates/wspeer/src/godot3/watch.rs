@@ -39,9 +39,12 @@ pub(crate) fn poll(peer: &mut WebSocketPeer, mut report: impl FnMut(Change)) {
     if state == ReadyState::Closed && before_state != ReadyState::Closed {
         let was_clean = peer.close_code() != -1;
         if was_clean && !peer.closed_locally() {
+            // Godot 3 sends its reasons with a trailing NUL (its UTF-8 buffer's
+            // terminator); the Godot 3 API shows the reason without it.
+            let reason = peer.close_reason();
             report(Change::CloseRequest {
                 code: peer.close_code(),
-                reason: peer.close_reason().to_owned(),
+                reason: reason.strip_suffix('\0').unwrap_or(reason).to_owned(),
             });
         }
         report(Change::Closed {
