@@ -2,7 +2,11 @@
 
 use std::time::Duration;
 
-use crate::{error::ConfigError, tls::TlsOptions};
+use crate::{
+    error::ConfigError,
+    http_service::{HttpService, HttpServiceRef},
+    tls::TlsOptions,
+};
 
 /// Godot's `WebSocketPeer.DEFAULT_BUFFER_SIZE`.
 pub const DEFAULT_BUFFER_SIZE: usize = 65535;
@@ -70,6 +74,10 @@ pub struct Config {
     /// the system's trust store); a server given server options serves `wss://`
     /// only. Default: none.
     pub tls: Option<TlsOptions>,
+    /// Server: answers plain HTTP requests on the WebSocket port and may refuse
+    /// upgrades (see [`HttpService`]). Default: none (426 to anything but an
+    /// upgrade).
+    pub http_service: Option<HttpServiceRef>,
     /// Size of the socket read buffer of each connection. Default: 8 KiB, because
     /// tungstenite's 128 KiB default cost ~120 KB per connection and, in the echo
     /// benchmark of `performance.md`, 40 % of the 1 KiB throughput.
@@ -90,6 +98,7 @@ impl Default for Config {
             close_timeout: Duration::from_secs(5),
             max_request_header_size: 8192,
             tls: None,
+            http_service: None,
             read_buffer_size: 8 * 1024,
         }
     }
@@ -178,6 +187,13 @@ impl Config {
     #[must_use]
     pub fn tls(mut self, options: TlsOptions) -> Self {
         self.tls = Some(options);
+        self
+    }
+
+    /// Sets [`Config::http_service`].
+    #[must_use]
+    pub fn http_service(mut self, service: impl HttpService) -> Self {
+        self.http_service = Some(HttpServiceRef::new(service));
         self
     }
 

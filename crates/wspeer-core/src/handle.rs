@@ -264,6 +264,13 @@ impl Sender {
         self.shared().request_close(code, reason)
     }
 
+    /// Closes at once for a peer too slow to read: drops every message still
+    /// queued (not yet handed to the socket), then sends the close frame. Same
+    /// rules for `code` and `reason` as [`close`](Self::close).
+    pub fn close_discarding(&self, code: i32, reason: &str) -> Result<(), CloseError> {
+        self.shared().request_close_with(code, reason, true)
+    }
+
     /// Waits until the handshake is over: `Ok` once open, or why it failed.
     pub async fn opened(&self) -> Result<(), ConnectError> {
         loop {

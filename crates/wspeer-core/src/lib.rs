@@ -49,6 +49,7 @@ mod frame_guard;
 pub mod fuzzing;
 mod handle;
 mod http_head;
+mod http_service;
 mod listener;
 mod message;
 mod server_handshake;
@@ -70,6 +71,7 @@ pub use error::{
     CloseError, ConfigError, ConnectError, SendError, TlsConfigError, TlsError, TryRecvError,
 };
 pub use handle::{Receiver, Sender, SnapshotView, WebSocket};
+pub use http_service::{HttpRequest, HttpResponse, HttpService, HttpServiceRef};
 pub use listener::{Listener, MAX_PENDING_HANDSHAKES};
 pub use message::{Message, MessageKind};
 pub use state::{CloseStatus, ConnectionInfo, ReadyState, UNCLEAN_CLOSE_CODE};

@@ -14,6 +14,7 @@ use crate::{
     error::ConnectError,
     frame_guard::{FrameGuard, max_fragments},
     http_head::{HeadError, plausible_request, read_head},
+    http_service::{HttpRequest, HttpResponse},
     tungstenite_config::ws_config,
 };
 
@@ -34,6 +35,8 @@ struct Refusal {
     status: &'static str,
     reason: String,
     extra_header: Option<&'static str>,
+    /// The application's own answer, sent as it is.
+    custom: Option<HttpResponse>,
 }
 
 impl Refusal {
@@ -42,6 +45,7 @@ impl Refusal {
             status,
             reason: reason.into(),
             extra_header: None,
+            custom: None,
         }
     }
 }
@@ -95,6 +99,17 @@ where
             .await;
             Ok((ws, accepted))
         }
+        Err(Refusal {
+            custom: Some(response),
+            ..
+        }) => {
+            let _ = stream.write_all(&response.to_bytes()).await;
+            let _ = stream.shutdown().await;
+            Err(ConnectError::Handshake(format!(
+                "answered over HTTP with status {}",
+                response.status
+            )))
+        }
         Err(refusal) => {
             let body = format!("{}\n", refusal.reason);
             let extra = refusal
@@ -142,6 +157,36 @@ fn parse_request(
                 "400 Bad Request",
                 format!("malformed HTTP request: {e}"),
             ));
+        }
+    }
+    if let Some(service) = &config.http_service {
+        let websocket = request.headers.iter().any(|h| {
+            h.name.eq_ignore_ascii_case("upgrade")
+                && std::str::from_utf8(h.value).is_ok_and(|v| {
+                    v.split(',')
+                        .any(|t| t.trim().eq_ignore_ascii_case("websocket"))
+                })
+        });
+        let seen = HttpRequest {
+            method: request.method.unwrap_or("").to_owned(),
+            path: request.path.unwrap_or("").to_owned(),
+            headers: request
+                .headers
+                .iter()
+                .map(|h| {
+                    (
+                        h.name.to_owned(),
+                        String::from_utf8_lossy(h.value).into_owned(),
+                    )
+                })
+                .collect(),
+            websocket,
+        };
+        if let Some(response) = service.0.respond(&seen) {
+            return Err(Refusal {
+                custom: Some(response),
+                ..Refusal::new("", "")
+            });
         }
     }
     if request.method != Some("GET") {

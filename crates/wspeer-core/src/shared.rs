@@ -200,6 +200,16 @@ impl Shared {
     /// Godot's `close(code, reason)`: a negative code drops the connection at once;
     /// otherwise a close frame is sent after the messages already queued.
     pub(crate) fn request_close(&self, code: i32, reason: &str) -> Result<(), CloseError> {
+        self.request_close_with(code, reason, false)
+    }
+
+    /// `request_close`, first dropping the messages still queued when `discard`.
+    pub(crate) fn request_close_with(
+        &self,
+        code: i32,
+        reason: &str,
+        discard: bool,
+    ) -> Result<(), CloseError> {
         if code >= 0 {
             validate_close(code, reason)?;
         }
@@ -216,6 +226,12 @@ impl Shared {
                 inner.state = ReadyState::Closed;
             }
             ReadyState::Open => {
+                if discard {
+                    let dropped: usize = inner.outbound.iter().map(Message::len).sum();
+                    inner.outbound_bytes -= dropped;
+                    inner.outbound_count -= inner.outbound.len();
+                    inner.outbound.clear();
+                }
                 inner.state = ReadyState::Closing;
                 inner.close_request = Some(CloseRequest {
                     code: code as u16,
