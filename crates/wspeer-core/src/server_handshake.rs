@@ -36,7 +36,7 @@ struct Refusal {
     reason: String,
     extra_header: Option<&'static str>,
     /// The application's own answer, sent as it is.
-    custom: Option<HttpResponse>,
+    custom: Option<Box<HttpResponse>>,
 }
 
 impl Refusal {
@@ -184,7 +184,7 @@ fn parse_request(
         };
         if let Some(response) = service.0.respond(&seen) {
             return Err(Refusal {
-                custom: Some(response),
+                custom: Some(Box::new(response)),
                 ..Refusal::new("", "")
             });
         }
