@@ -36,8 +36,12 @@ fn main() {
                     println!("Client {id} disconnected, clean: {was_clean}");
                 }
                 ServerEvent::DataReceived { id } => {
-                    let Some(peer) = server.peer(id) else { continue };
-                    let Ok(packet) = peer.get_packet() else { continue };
+                    let Some(peer) = server.peer(id) else {
+                        continue;
+                    };
+                    let Ok(packet) = peer.get_packet() else {
+                        continue;
+                    };
                     println!(
                         "Got data from client {id}: {} ... echoing",
                         String::from_utf8_lossy(&packet)

@@ -1,0 +1,60 @@
+//! The chat server's settings, with defaults that keep Godot's demo clients'
+//! view exactly as in the demo.
+
+use std::time::Duration;
+
+use wspeer_core::TlsOptions;
+
+/// The subprotocol of Godot's `websocket_chat` demo; clients must offer it.
+pub const PROTOCOL: &str = "demo-chat";
+
+/// The room every client starts in.
+pub const DEFAULT_ROOM: &str = "lobby";
+
+/// Close code for a client whose send queue filled up: it reads too slowly.
+pub const CLOSE_TOO_SLOW: i32 = 4000;
+
+/// Close code for a client over its message rate (policy violation).
+pub const CLOSE_RATE_LIMITED: i32 = 1008;
+
+/// Close code for a client that sends binary messages: the chat is text only.
+pub const CLOSE_TEXT_ONLY: i32 = 1003;
+
+/// Settings of one chat server.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ChatConfig {
+    /// Most clients at once; one more gets HTTP 503 before upgrading. Default 10,000.
+    pub max_connections: usize,
+    /// Largest message a client may send, in bytes; a bigger one closes its
+    /// connection with 1009. Default 4096.
+    pub max_message_size: usize,
+    /// Messages of a room replayed to whoever joins it. Default 0, as in the demo.
+    pub history: usize,
+    /// Messages per second a client may send, on average. Default 10.
+    pub rate_per_second: f64,
+    /// Messages a client may send in a burst. Default 20.
+    pub rate_burst: f64,
+    /// Messages waiting for one client before it counts as too slow and is
+    /// closed with [`CLOSE_TOO_SLOW`]. Default 256.
+    pub send_queue: usize,
+    /// Serve `wss://` with these options. Default none.
+    pub tls: Option<TlsOptions>,
+    /// Time clients get to close when the server shuts down. Default 5 s.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ChatConfig {
+    fn default() -> Self {
+        Self {
+            max_connections: 10_000,
+            max_message_size: 4096,
+            history: 0,
+            rate_per_second: 10.0,
+            rate_burst: 20.0,
+            send_queue: 256,
+            tls: None,
+            shutdown_grace: Duration::from_secs(5),
+        }
+    }
+}

@@ -1,0 +1,344 @@
+//! Rooms, members and fan-out: who is where, and delivering a line to a room.
+//!
+//! Delivery never waits: each member has a bounded send queue (the core's), and a
+//! member whose queue is full is closed with [`CLOSE_TOO_SLOW`], its backlog
+//! dropped, so one slow reader costs bounded memory and delays nobody.
+//!
+//! Every line goes through [`Hub::publish`]; delivering it to the local members
+//! is [`Hub::deliver`]. A shared backend (a pub/sub broker for several servers)
+//! goes between the two without touching rooms or sessions.
+
+use std::{
+    collections::{BTreeSet, HashMap, VecDeque},
+    hash::{BuildHasher, RandomState},
+    sync::{Arc, Mutex, MutexGuard, atomic::Ordering::Relaxed},
+};
+
+use tracing::warn;
+use wspeer_core::{Message, Sender};
+
+use crate::{
+    config::{CLOSE_TOO_SLOW, ChatConfig, DEFAULT_ROOM},
+    metrics::Metrics,
+};
+
+/// A client's id, as Godot's demo shows it: `[id]`.
+pub type ClientId = u32;
+
+/// One line for a room, or for every room when `room` is `None`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoomLine {
+    /// The room, or `None` for all.
+    pub room: Option<String>,
+    /// A client who must not get it (the sender: the demo sends no echo).
+    pub except: Option<ClientId>,
+    /// The text.
+    pub text: String,
+    /// Whether it goes into the room's history.
+    pub keep: bool,
+}
+
+struct Member {
+    nick: Option<String>,
+    room: String,
+    sender: Sender,
+}
+
+impl Member {
+    fn name(&self, id: ClientId) -> String {
+        self.nick.clone().unwrap_or_else(|| id.to_string())
+    }
+}
+
+#[derive(Default)]
+struct Room {
+    members: BTreeSet<ClientId>,
+    history: VecDeque<Message>,
+}
+
+#[derive(Default)]
+struct State {
+    members: HashMap<ClientId, Member>,
+    rooms: HashMap<String, Room>,
+    draws: u64,
+}
+
+/// Every room and member of one server.
+pub struct Hub {
+    state: Mutex<State>,
+    ids: RandomState,
+    config: Arc<ChatConfig>,
+    metrics: Arc<Metrics>,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Hub")
+    }
+}
+
+impl Hub {
+    /// An empty hub.
+    pub fn new(config: Arc<ChatConfig>, metrics: Arc<Metrics>) -> Self {
+        Self {
+            state: Mutex::new(State::default()),
+            ids: RandomState::new(),
+            config,
+            metrics,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Registers a client in the default room, replays its history to it and
+    /// tells the others `[id] connected`.
+    pub fn join(&self, sender: Sender) -> ClientId {
+        let id = {
+            let mut state = self.lock();
+            let id = loop {
+                state.draws += 1;
+                // Random like the demo's ids (randi_range(2, 1 << 30)), never reused.
+                let id = (self.ids.hash_one(state.draws) % ((1 << 30) - 1)) as ClientId + 2;
+                if !state.members.contains_key(&id) {
+                    break id;
+                }
+            };
+            state.members.insert(
+                id,
+                Member {
+                    nick: None,
+                    room: DEFAULT_ROOM.to_owned(),
+                    sender,
+                },
+            );
+            self.enter_room(&mut state, id, DEFAULT_ROOM);
+            id
+        };
+        self.metrics.connections.fetch_add(1, Relaxed);
+        self.publish(self.line(Some(DEFAULT_ROOM), Some(id), format!("[{id}] connected")));
+        id
+    }
+
+    /// Removes a client and tells its room `[name] disconnected`.
+    pub fn leave(&self, id: ClientId) {
+        let gone = {
+            let mut state = self.lock();
+            state.members.remove(&id).map(|member| {
+                let name = member.name(id);
+                self.leave_room(&mut state, id, &member.room);
+                (name, member.room)
+            })
+        };
+        if let Some((name, room)) = gone {
+            self.metrics.connections.fetch_sub(1, Relaxed);
+            self.publish(self.line(Some(&room), Some(id), format!("[{name}] disconnected")));
+        }
+    }
+
+    /// A chat message: `[name] Says: text` to the rest of the sender's room.
+    pub fn say(&self, id: ClientId, text: &str) {
+        let Some((name, room)) = self.name_and_room(id) else {
+            return;
+        };
+        let mut line = self.line(Some(&room), Some(id), format!("[{name}] Says: {text}"));
+        line.keep = true;
+        self.publish(line);
+    }
+
+    /// `Server says: text` to every client of every room.
+    pub fn server_says(&self, text: &str) {
+        self.publish(self.line(None, None, format!("Server says: {text}")));
+    }
+
+    /// Renames a client; names are unique and may not look like ids.
+    pub fn nick(&self, id: ClientId, nick: &str) -> Result<(), String> {
+        let valid = !nick.is_empty()
+            && nick.len() <= 32
+            && !nick.bytes().all(|b| b.is_ascii_digit())
+            && nick
+                .chars()
+                .all(|c| c.is_alphanumeric() || "-_.".contains(c));
+        if !valid {
+            return Err(format!(
+                "Invalid nickname {nick:?}: 1-32 letters, digits, '-', '_' or '.', not only digits"
+            ));
+        }
+        let (old, room) = {
+            let mut state = self.lock();
+            if state
+                .members
+                .values()
+                .any(|m| m.nick.as_deref() == Some(nick))
+            {
+                return Err(format!("Nickname {nick} is taken"));
+            }
+            let Some(member) = state.members.get_mut(&id) else {
+                return Ok(());
+            };
+            let old = member.name(id);
+            member.nick = Some(nick.to_owned());
+            (old, member.room.clone())
+        };
+        self.publish(self.line(Some(&room), Some(id), format!("[{old}] is now [{nick}]")));
+        Ok(())
+    }
+
+    /// Moves a client to `room` (made on first use), replaying its history.
+    pub fn join_room(&self, id: ClientId, room: &str) -> Result<(), String> {
+        let valid = !room.is_empty()
+            && room.len() <= 32
+            && room
+                .chars()
+                .all(|c| c.is_alphanumeric() || "-_.".contains(c));
+        if !valid {
+            return Err(format!(
+                "Invalid room {room:?}: 1-32 letters, digits, '-', '_' or '.'"
+            ));
+        }
+        let (name, old) = {
+            let mut state = self.lock();
+            let Some(member) = state.members.get_mut(&id) else {
+                return Ok(());
+            };
+            if member.room == room {
+                return Ok(());
+            }
+            let old = std::mem::replace(&mut member.room, room.to_owned());
+            let name = member.name(id);
+            self.leave_room(&mut state, id, &old);
+            self.enter_room(&mut state, id, room);
+            (name, old)
+        };
+        self.publish(self.line(Some(&old), Some(id), format!("[{name}] left for {room}")));
+        self.publish(self.line(Some(room), Some(id), format!("[{name}] joined")));
+        Ok(())
+    }
+
+    /// Who is in the client's room, for `/who`.
+    pub fn who(&self, id: ClientId) -> String {
+        let state = self.lock();
+        let Some(member) = state.members.get(&id) else {
+            return String::new();
+        };
+        let names: Vec<String> = state
+            .rooms
+            .get(&member.room)
+            .map(|room| {
+                room.members
+                    .iter()
+                    .filter_map(|m| state.members.get(m).map(|x| format!("[{}]", x.name(*m))))
+                    .collect()
+            })
+            .unwrap_or_default();
+        format!("In {}: {}", member.room, names.join(" "))
+    }
+
+    /// Sends `text` to one client only (command replies).
+    pub fn tell(&self, id: ClientId, text: &str) {
+        let state = self.lock();
+        if let Some(member) = state.members.get(&id) {
+            self.send_to(id, member, &Message::text(text));
+        }
+    }
+
+    /// Closes every client (server shutdown).
+    pub fn close_all(&self, code: i32, reason: &str) {
+        for member in self.lock().members.values() {
+            let _ = member.sender.close(code, reason);
+        }
+    }
+
+    /// Sends a line on its way to every server's members; with one server,
+    /// straight to [`deliver`](Self::deliver).
+    pub fn publish(&self, line: RoomLine) {
+        self.deliver(&line);
+    }
+
+    /// Delivers a line to the members of this server.
+    pub fn deliver(&self, line: &RoomLine) {
+        let message = Message::text(line.text.as_str());
+        let mut state = self.lock();
+        let targets: Vec<ClientId> = match &line.room {
+            Some(room) => state
+                .rooms
+                .get(room)
+                .map(|r| r.members.iter().copied().collect())
+                .unwrap_or_default(),
+            None => state.members.keys().copied().collect(),
+        };
+        for id in targets.into_iter().filter(|id| Some(*id) != line.except) {
+            if let Some(member) = state.members.get(&id) {
+                self.send_to(id, member, &message);
+            }
+        }
+        if line.keep
+            && self.config.history > 0
+            && let Some(room) = line.room.as_ref().and_then(|r| state.rooms.get_mut(r))
+        {
+            if room.history.len() == self.config.history {
+                room.history.pop_front();
+            }
+            room.history.push_back(message);
+        }
+    }
+
+    fn send_to(&self, id: ClientId, member: &Member, message: &Message) {
+        match member.sender.try_send(message.clone()) {
+            Ok(()) => {
+                Metrics::inc(&self.metrics.messages_out);
+                self.metrics
+                    .bytes_out
+                    .fetch_add(message.len() as u64, Relaxed);
+            }
+            Err(wspeer_core::SendError::Full(_)) => {
+                warn!(id, "client too slow: its send queue is full; closing it");
+                Metrics::inc(&self.metrics.dropped_slow);
+                let _ = member
+                    .sender
+                    .close_discarding(CLOSE_TOO_SLOW, "too slow: send queue full");
+            }
+            Err(_) => {}
+        }
+    }
+
+    fn line(&self, room: Option<&str>, except: Option<ClientId>, text: String) -> RoomLine {
+        RoomLine {
+            room: room.map(str::to_owned),
+            except,
+            text,
+            keep: false,
+        }
+    }
+
+    fn name_and_room(&self, id: ClientId) -> Option<(String, String)> {
+        let state = self.lock();
+        state.members.get(&id).map(|m| (m.name(id), m.room.clone()))
+    }
+
+    fn enter_room(&self, state: &mut State, id: ClientId, room: &str) {
+        let entry = state.rooms.entry(room.to_owned()).or_insert_with(|| {
+            self.metrics.rooms.fetch_add(1, Relaxed);
+            Room::default()
+        });
+        entry.members.insert(id);
+        let history: Vec<Message> = entry.history.iter().cloned().collect();
+        if let Some(member) = state.members.get(&id) {
+            for message in &history {
+                self.send_to(id, member, message);
+            }
+        }
+    }
+
+    fn leave_room(&self, state: &mut State, id: ClientId, room: &str) {
+        if let Some(entry) = state.rooms.get_mut(room) {
+            entry.members.remove(&id);
+            // An empty room goes, history and all, unless it is the default one.
+            if entry.members.is_empty() && room != DEFAULT_ROOM {
+                state.rooms.remove(room);
+                self.metrics.rooms.fetch_sub(1, Relaxed);
+            }
+        }
+    }
+}

@@ -1,0 +1,25 @@
+//! A chat server that Godot's `websocket_chat` demo clients join unchanged, and
+//! that a browser joins from its own web page on the same port.
+//!
+//! Demo protocol: subprotocol `demo-chat`, UTF-8 text frames. To everyone but the
+//! subject: `[<id>] connected`, `[<id>] disconnected`, `[<id>] Says: <msg>`;
+//! `Server says: <text>` from the console. Beyond the demo: `/nick`, `/join`,
+//! `/who`, room history, the web page, `/healthz`, `/metrics`, and limits that
+//! close misbehaving clients with codes that say why (see `config`).
+//!
+//! The binary is `wspeer-chat`; tests and embedders call [`run`] on a listener
+//! of their own.
+
+#![warn(clippy::unwrap_used)]
+
+pub mod command;
+pub mod config;
+pub mod http;
+pub mod hub;
+pub mod metrics;
+pub mod rate;
+mod server;
+mod session;
+
+pub use config::ChatConfig;
+pub use server::{Server, run};

@@ -1,0 +1,101 @@
+//! Counters of the chat server, served as Prometheus text on `/metrics`.
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+/// Every counter and gauge; shared by all sessions.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    /// Clients connected now.
+    pub connections: AtomicU64,
+    /// Rooms with at least one member now.
+    pub rooms: AtomicU64,
+    /// Chat messages received from clients.
+    pub messages_in: AtomicU64,
+    /// Messages sent to clients (one per delivery).
+    pub messages_out: AtomicU64,
+    /// Payload bytes received.
+    pub bytes_in: AtomicU64,
+    /// Payload bytes sent.
+    pub bytes_out: AtomicU64,
+    /// Upgrade requests refused (server full).
+    pub refused: AtomicU64,
+    /// Clients closed for being too slow to read.
+    pub dropped_slow: AtomicU64,
+    /// Clients closed for sending too fast.
+    pub rate_limited: AtomicU64,
+}
+
+impl Metrics {
+    /// Adds one to `counter`.
+    pub fn inc(counter: &AtomicU64) {
+        counter.fetch_add(1, Relaxed);
+    }
+
+    /// The Prometheus text exposition of every metric.
+    pub fn render(&self) -> String {
+        let rows: [(&str, &str, &str, &AtomicU64); 9] = [
+            (
+                "wspeer_chat_connections",
+                "gauge",
+                "Clients connected now.",
+                &self.connections,
+            ),
+            (
+                "wspeer_chat_rooms",
+                "gauge",
+                "Rooms with members now.",
+                &self.rooms,
+            ),
+            (
+                "wspeer_chat_messages_in_total",
+                "counter",
+                "Chat messages received.",
+                &self.messages_in,
+            ),
+            (
+                "wspeer_chat_messages_out_total",
+                "counter",
+                "Messages delivered to clients.",
+                &self.messages_out,
+            ),
+            (
+                "wspeer_chat_bytes_in_total",
+                "counter",
+                "Payload bytes received.",
+                &self.bytes_in,
+            ),
+            (
+                "wspeer_chat_bytes_out_total",
+                "counter",
+                "Payload bytes delivered.",
+                &self.bytes_out,
+            ),
+            (
+                "wspeer_chat_refused_total",
+                "counter",
+                "Upgrades refused: server full.",
+                &self.refused,
+            ),
+            (
+                "wspeer_chat_dropped_slow_total",
+                "counter",
+                "Clients closed for reading too slowly.",
+                &self.dropped_slow,
+            ),
+            (
+                "wspeer_chat_rate_limited_total",
+                "counter",
+                "Clients closed for sending too fast.",
+                &self.rate_limited,
+            ),
+        ];
+        let mut out = String::new();
+        for (name, kind, help, value) in rows {
+            out.push_str(&format!(
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {}\n",
+                value.load(Relaxed)
+            ));
+        }
+        out
+    }
+}

@@ -1,0 +1,57 @@
+//! One client, from its first message to its last.
+
+use std::{sync::Arc, sync::atomic::Ordering::Relaxed, time::Instant};
+
+use tracing::{info, warn};
+use wspeer_core::WebSocket;
+
+use crate::{
+    command::{self, Command, HELP},
+    config::{CLOSE_RATE_LIMITED, CLOSE_TEXT_ONLY, ChatConfig},
+    hub::Hub,
+    metrics::Metrics,
+    rate::RateLimit,
+};
+
+/// Serves one connected client until it leaves or is closed.
+pub(crate) async fn serve(
+    mut ws: WebSocket,
+    hub: Arc<Hub>,
+    config: Arc<ChatConfig>,
+    metrics: Arc<Metrics>,
+) {
+    let id = hub.join(ws.sender());
+    info!(id, peer = ?ws.peer_addr(), "client connected");
+    let mut rate = RateLimit::new(config.rate_per_second, config.rate_burst);
+    while let Some(message) = ws.recv().await {
+        Metrics::inc(&metrics.messages_in);
+        metrics.bytes_in.fetch_add(message.len() as u64, Relaxed);
+        let Some(text) = message.as_text() else {
+            warn!(id, "binary message; closing (the chat is text only)");
+            let _ = ws.close(CLOSE_TEXT_ONLY, "text messages only");
+            break;
+        };
+        if !rate.allow(Instant::now()) {
+            warn!(id, "rate limit exceeded; closing");
+            Metrics::inc(&metrics.rate_limited);
+            let _ = ws.close(CLOSE_RATE_LIMITED, "rate limit exceeded");
+            break;
+        }
+        match command::parse(text) {
+            None => hub.say(id, text),
+            Some(Command::Nick(name)) => match hub.nick(id, name) {
+                Ok(()) => hub.tell(id, &format!("You are now [{name}]")),
+                Err(why) => hub.tell(id, &why),
+            },
+            Some(Command::Join(room)) => match hub.join_room(id, room) {
+                Ok(()) => hub.tell(id, &format!("You are in {room}")),
+                Err(why) => hub.tell(id, &why),
+            },
+            Some(Command::Who) => hub.tell(id, &hub.who(id)),
+            Some(Command::Help) => hub.tell(id, HELP),
+        }
+    }
+    let status = ws.close_status();
+    info!(id, code = status.code, reason = %status.reason, "client disconnected");
+    hub.leave(id);
+}
