@@ -1,0 +1,113 @@
+//! A real browser on the chat page: Debian's Chromium, driven by playwright-core
+//! (`tests/browser/chat.mjs`), joins from the page served on the chat port,
+//! sends a message a wspeer client receives, and shows the wspeer client's
+//! answer. Skipped with a loud message when Chromium, Node or playwright-core is
+//! missing; a failure when `WSPEER_REQUIRE_INTEROP=1`.
+
+#![allow(clippy::unwrap_used)] // test code
+
+use std::{io::Write, path::PathBuf, process::Stdio, time::Duration};
+
+use tokio::{process::Command, sync::oneshot, time::timeout};
+use wspeer_chat::ChatConfig;
+use wspeer_core::{Config, Message, WebSocket};
+
+const WAIT: Duration = Duration::from_secs(40);
+
+/// What the test needs, or why it cannot run.
+fn tools() -> Result<PathBuf, String> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if !PathBuf::from(&chromium).exists() {
+        return Err(format!(
+            "no Chromium at {chromium} (apt-get install chromium)"
+        ));
+    }
+    if !dir.join("node_modules/playwright-core").exists() {
+        return Err(format!(
+            "no playwright-core (npm install in {})",
+            dir.display()
+        ));
+    }
+    if std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        return Err("no node".into());
+    }
+    Ok(dir)
+}
+
+async fn next_text(ws: &mut WebSocket) -> String {
+    let message = timeout(WAIT, ws.recv()).await.unwrap().unwrap();
+    message.as_text().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn chromium_chats_with_a_wspeer_client() {
+    let dir = match tools() {
+        Ok(dir) => dir,
+        Err(why) if std::env::var("WSPEER_REQUIRE_INTEROP").is_ok_and(|v| v == "1") => {
+            panic!("WSPEER_REQUIRE_INTEROP=1 but the browser test cannot run: {why}")
+        }
+        Err(why) => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "\n*** SKIPPED: chromium_chats_with_a_wspeer_client: {why}\n"
+            );
+            return;
+        }
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(wspeer_chat::run(listener, ChatConfig::default(), async {
+        let _ = stopped.await;
+    }));
+    let config = Config::default().supported_protocols(["demo-chat"]);
+    let mut rust = wspeer_core::connect_with(&format!("ws://127.0.0.1:{port}/"), config)
+        .await
+        .unwrap();
+
+    let screenshot = std::env::temp_dir().join(format!("wspeer-chat-{}.png", std::process::id()));
+    let browser = Command::new("node")
+        .arg(dir.join("chat.mjs"))
+        .arg(format!("http://127.0.0.1:{port}/"))
+        .arg(&screenshot)
+        .current_dir(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+
+    let joined = next_text(&mut rust).await;
+    let browser_id = joined.strip_suffix(" connected").unwrap().to_owned();
+    assert_eq!(
+        next_text(&mut rust).await,
+        format!("{browser_id} Says: hello from chromium")
+    );
+    rust.send(Message::text("hello from rust")).await.unwrap();
+
+    let output = timeout(WAIT, browser.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "the browser script failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines[0], "joined");
+    assert!(lines[1].starts_with("received [") && lines[1].ends_with("] Says: hello from rust"));
+    // Closing the browser is the page leaving the room.
+    assert_eq!(
+        next_text(&mut rust).await,
+        format!("{browser_id} disconnected")
+    );
+    stop.send(()).unwrap();
+    timeout(WAIT, server).await.unwrap().unwrap().unwrap();
+}
