@@ -310,10 +310,18 @@ impl WebSocketPeer {
     pub fn close(&mut self, code: i32, reason: &str) -> Result<(), CloseError> {
         if let Some(connection) = &self.connection {
             connection.ws.close(code, reason)?;
+            let before = self.view.state;
             // A close after the remote's close frame is not ours to report.
-            self.closed_locally |=
-                matches!(self.view.state, ReadyState::Connecting | ReadyState::Open);
-            self.refresh();
+            self.closed_locally |= matches!(before, ReadyState::Connecting | ReadyState::Open);
+            // As in Godot, close() moves the state itself (to CLOSING, or to CLOSED
+            // when aborting or still connecting); everything else waits for poll().
+            self.view.state = match before {
+                ReadyState::Open | ReadyState::Closing if code >= 0 => ReadyState::Closing,
+                _ => ReadyState::Closed,
+            };
+            if before == ReadyState::Connecting {
+                self.view.connect_error = connection.ws.connect_error();
+            }
         }
         Ok(())
     }
