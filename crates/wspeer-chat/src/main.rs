@@ -80,7 +80,8 @@ async fn serve(args: Args) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let scheme = if config.tls.is_some() { "wss" } else { "ws" };
-    info!("chat on {scheme}://{addr}/ (web page on the same port)");
+    let bound = listener.local_addr().map_err(|e| e.to_string())?;
+    info!("chat on {scheme}://{bound}/ (web page on the same port)");
     let server = Server::new(config);
 
     let hub = server.hub().clone();
