@@ -40,21 +40,14 @@ fn kosoku(test: &str) -> Option<PathBuf> {
             .map(|dir| dir.join("kosoku"))
             .find(|candidate| candidate.exists())
     });
-    if let Some(found) = beside_python.filter(|p| p.exists()).or(on_path) {
-        return Some(found);
-    }
-    if std::env::var("WSPEER_REQUIRE_INTEROP").is_ok_and(|v| v == "1") {
-        panic!(
-            "{test}: WSPEER_REQUIRE_INTEROP=1 but `kosoku` is not installed (pip install kosoku)"
+    let found = beside_python.filter(|p| p.exists()).or(on_path);
+    if found.is_none() {
+        wspeer_testkit::interop::skip(
+            test,
+            "kosoku (Autobahn conformance) is not installed (pip install kosoku next to $WSPEER_PYTHON)",
         );
     }
-    use std::io::Write;
-    let _ = writeln!(
-        std::io::stderr(),
-        "\n*** SKIPPED: kosoku (Autobahn conformance) not installed; pip install kosoku \
-         next to $WSPEER_PYTHON. Test: {test}\n"
-    );
-    None
+    found
 }
 
 fn report_dir(name: &str) -> PathBuf {

@@ -6,7 +6,7 @@
 
 #![allow(clippy::unwrap_used)] // test code
 
-use std::{io::Write, path::PathBuf, process::Stdio, time::Duration};
+use std::{path::PathBuf, process::Stdio, time::Duration};
 
 use tokio::{process::Command, sync::oneshot, time::timeout};
 use wspeer_chat::ChatConfig;
@@ -48,14 +48,8 @@ async fn next_text(ws: &mut WebSocket) -> String {
 async fn chromium_chats_with_a_wspeer_client() {
     let dir = match tools() {
         Ok(dir) => dir,
-        Err(why) if std::env::var("WSPEER_REQUIRE_INTEROP").is_ok_and(|v| v == "1") => {
-            panic!("WSPEER_REQUIRE_INTEROP=1 but the browser test cannot run: {why}")
-        }
         Err(why) => {
-            let _ = writeln!(
-                std::io::stderr(),
-                "\n*** SKIPPED: chromium_chats_with_a_wspeer_client: {why}\n"
-            );
+            wspeer_testkit::interop::skip("chromium_chats_with_a_wspeer_client", &why);
             return;
         }
     };

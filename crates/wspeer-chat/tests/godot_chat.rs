@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used)] // test code
 
-use std::{io::Write, path::PathBuf, process::Stdio, time::Duration};
+use std::{path::PathBuf, process::Stdio, time::Duration};
 
 use tokio::{process::Command, sync::oneshot, time::timeout};
 use wspeer_chat::ChatConfig;
@@ -13,21 +13,11 @@ use wspeer_core::{Config, Message, WebSocket};
 const WAIT: Duration = Duration::from_secs(30);
 
 fn godot() -> Option<PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join("godot3-server"))
-            .find(|p| p.exists())
-    });
-    if found.is_none() {
-        if std::env::var("WSPEER_REQUIRE_INTEROP").is_ok_and(|v| v == "1") {
-            panic!("WSPEER_REQUIRE_INTEROP=1 but godot3-server is not installed");
-        }
-        let _ = writeln!(
-            std::io::stderr(),
-            "\n*** SKIPPED: godot3-server not installed (apt-get install godot3-server). Test: godot_and_wspeer_chat\n"
-        );
-    }
-    found
+    wspeer_testkit::interop::find_program(
+        "godot_and_wspeer_chat",
+        "godot3-server",
+        "apt-get install godot3-server",
+    )
 }
 
 async fn next_text(ws: &mut WebSocket) -> String {

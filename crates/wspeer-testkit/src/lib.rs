@@ -1,5 +1,8 @@
 //! Test support for wspeer (not published): a throw-away certificate authority
-//! and the certificates the TLS tests need, made fresh by each test run.
+//! and the certificates the TLS tests need, made fresh by each test run, and the
+//! rules for interop tests whose outside program is missing ([`interop`]).
+
+pub mod interop;
 
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose,

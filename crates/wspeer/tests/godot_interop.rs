@@ -7,7 +7,7 @@
 mod support;
 
 use std::{
-    io::{BufRead, BufReader, Write},
+    io::{BufRead, BufReader},
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     sync::mpsc,
@@ -24,21 +24,7 @@ const WAIT: Duration = Duration::from_secs(40);
 
 /// The Godot binary, or `None` (after a loud message) when it is missing.
 fn godot(test: &str) -> Option<PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join("godot3-server"))
-            .find(|p| p.exists())
-    });
-    if found.is_none() {
-        if std::env::var("WSPEER_REQUIRE_INTEROP").is_ok_and(|v| v == "1") {
-            panic!("{test}: WSPEER_REQUIRE_INTEROP=1 but godot3-server is not installed");
-        }
-        let _ = writeln!(
-            std::io::stderr(),
-            "\n*** SKIPPED: godot3-server not installed (apt-get install godot3-server). Test: {test}\n"
-        );
-    }
-    found
+    wspeer_testkit::interop::find_program(test, "godot3-server", "apt-get install godot3-server")
 }
 
 /// A running Godot script and the lines it prints.
