@@ -56,6 +56,7 @@ fn suite_config(flags: &Flags) -> anyhow::Result<SuiteConfig> {
     let mut config = SuiteConfig::new(exe, server_cpu);
     config.warmup = flags.seconds("warmup", config.warmup)?;
     config.duration = flags.seconds("duration", config.duration)?;
+    config.rounds = flags.get("rounds", config.rounds)?.max(1);
     config.idle_connections = flags.get("idle", config.idle_connections)?;
     config.handshake_duration = flags.seconds("handshake-duration", config.handshake_duration)?;
     config.handshake_concurrency = flags.get("concurrency", config.handshake_concurrency)?;
@@ -77,6 +78,7 @@ pub fn all(flags: &Flags) -> anyhow::Result<bool> {
     flags.only(&[
         "warmup",
         "duration",
+        "rounds",
         "idle",
         "handshake-duration",
         "concurrency",

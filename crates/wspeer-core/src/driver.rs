@@ -158,7 +158,9 @@ where
         let drain = async {
             let stream = self.ws.get_mut();
             let _ = stream.shutdown().await;
-            let mut sink = [0u8; 1024];
+            // On the heap, and only now: inline it would enlarge every
+            // connection's future for its whole life.
+            let mut sink = vec![0u8; 1024];
             loop {
                 match tokio::io::AsyncReadExt::read(stream, &mut sink).await {
                     Ok(0) | Err(_) => break,

@@ -78,8 +78,11 @@ pub(crate) async fn refuse_tls(tcp: &mut TcpStream) -> Result<(), ConnectError> 
     if n == 0 || first[0] != TLS_HANDSHAKE_RECORD {
         return Ok(());
     }
-    let mut hello = [0u8; 4096];
-    let _ = tcp.try_read(&mut hello);
+    {
+        // Scoped so that the buffer is not kept across the await below.
+        let mut hello = [0u8; 4096];
+        let _ = tcp.try_read(&mut hello);
+    }
     let _ = tcp.shutdown().await;
     Err(TlsError::NotTls("the client started TLS on a plain ws:// port".into()).into())
 }

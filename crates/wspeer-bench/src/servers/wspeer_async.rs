@@ -6,13 +6,19 @@ use wspeer_core::{Config, Listener};
 
 use super::OnBound;
 
-/// Runs the echo server on `addr` with the default [`Config`].
+/// Runs the echo server on `addr` with the default [`Config`], or with the
+/// read buffer size in `WSPEER_BENCH_READ_BUFFER` (bytes) to see what that
+/// setting costs; the reports always use the default.
 pub fn run(addr: &str, on_bound: OnBound<'_>) -> anyhow::Result<()> {
+    let mut config = Config::default();
+    if let Ok(bytes) = std::env::var("WSPEER_BENCH_READ_BUFFER") {
+        config = config.read_buffer_size(bytes.parse()?);
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let mut listener = Listener::bind(addr, Config::default()).await?;
+        let mut listener = Listener::bind(addr, config).await?;
         on_bound(listener.local_addr()?.port());
         loop {
             let mut ws = listener.accept().await;
