@@ -270,3 +270,22 @@ pub fn idle_poll(flags: &Flags) -> anyhow::Result<bool> {
     out(&format!("idle poll: {ns:.1} ns\n"))?;
     Ok(true)
 }
+
+/// `chat-fanout [--clients 10,50,100] [--rate 10] [--duration 5]`: N clients in
+/// one room of the chat server, each sending `rate` messages a second.
+pub fn chat_fanout(flags: &Flags) -> anyhow::Result<bool> {
+    let sizes: Vec<usize> = flags
+        .text("clients")
+        .unwrap_or("10,50,100")
+        .split(',')
+        .map(|n| n.trim().parse())
+        .collect::<Result<_, _>>()?;
+    let rate: f64 = flags.get("rate", 10.0)?;
+    let duration = flags.seconds("duration", std::time::Duration::from_secs(5))?;
+    let mut reports = Vec::new();
+    for clients in sizes {
+        reports.push(crate::chat_fanout::run(clients, rate, duration)?);
+    }
+    out(&crate::chat_fanout::markdown(&reports))?;
+    Ok(reports.iter().all(|r| r.errors == 0))
+}

@@ -20,6 +20,7 @@
 //! cargo bench -p wspeer-bench --bench idle_poll
 //! ```
 
+pub mod chat_fanout;
 pub mod cli;
 pub mod commands;
 pub mod frame;

@@ -10,6 +10,7 @@
 //! cargo run --release -p wspeer-bench -- handshakes [--concurrency 16] [--duration 3] [--servers a,b]
 //! cargo run --release -p wspeer-bench -- gameloop [--clients 32] [--duration 5]
 //! cargo run --release -p wspeer-bench -- idle-poll [--polls 2000000]
+//! cargo run --release -p wspeer-bench -- chat-fanout [--clients 10,50,100] [--rate 10] [--duration 5]
 //! ```
 //!
 //! Servers: wspeer-async, wspeer-poll, tungstenite, fastwebsockets, raw-tcp.
@@ -26,6 +27,7 @@ const USAGE: &str = "usage: wspeer-bench <all | server | load | idle-memory | ha
   handshakes   connect-handshake-close cycles per second
   gameloop     latency of 60 Hz facade clients against async-core clients
   idle-poll    nanoseconds per idle WebSocketPeer::poll()
+  chat-fanout  deliveries per second and latency of N chat clients in one room
 servers: wspeer-async, wspeer-poll, tungstenite, fastwebsockets, raw-tcp";
 
 fn main() -> ExitCode {
@@ -39,6 +41,7 @@ fn main() -> ExitCode {
         "handshakes" => commands::handshakes(&flags),
         "gameloop" => commands::gameloop(&flags),
         "idle-poll" => commands::idle_poll(&flags),
+        "chat-fanout" => commands::chat_fanout(&flags),
         _ => {
             eprintln!("{USAGE}");
             Ok(false)
