@@ -149,15 +149,16 @@ impl WebSocketPeer {
     fn connection_config(&self, tls: Option<TlsOptions>) -> Result<Arc<Config>, PeerError> {
         let mut config = self.config.clone();
         config.tls = tls;
-        config.handshake_headers = self
-            .handshake_headers
-            .iter()
-            .map(|line| {
-                line.split_once(':')
-                    .map(|(name, value)| (name.trim().to_owned(), value.trim().to_owned()))
-                    .ok_or_else(|| PeerError::InvalidHeader(line.clone()))
-            })
-            .collect::<Result<_, _>>()?;
+        // Godot-style "Name: value" lines come after any headers set through
+        // `set_config`.
+        for line in &self.handshake_headers {
+            let (name, value) = line
+                .split_once(':')
+                .ok_or_else(|| PeerError::InvalidHeader(line.clone()))?;
+            config
+                .handshake_headers
+                .push((name.trim().to_owned(), value.trim().to_owned()));
+        }
         config.validate().map_err(ConnectError::from)?;
         Ok(Arc::new(config))
     }
