@@ -49,6 +49,9 @@ struct Inner {
     inbound_bytes: usize,
     /// The task holds a message that did not fit and waits for room.
     task_waits_for_room: bool,
+    /// The application came back for more (found the queue empty, or polled)
+    /// since it last took a message: it has answered what it took.
+    app_came_back: bool,
     outbound: VecDeque<Message>,
     /// Payload bytes and messages queued or handed to the socket but not yet
     /// flushed: Godot's buffered amount and its outbound counters.
@@ -88,6 +91,7 @@ impl Shared {
                 inbound: VecDeque::new(),
                 inbound_bytes: 0,
                 task_waits_for_room: false,
+                app_came_back: true,
                 outbound: VecDeque::new(),
                 outbound_bytes: 0,
                 outbound_count: 0,
@@ -128,7 +132,13 @@ impl Shared {
 
     /// Reads a consistent view of the state, for the poll facade.
     pub(crate) fn snapshot<R>(&self, f: impl FnOnce(Snapshot<'_>) -> R) -> R {
-        let inner = self.lock();
+        let mut inner = self.lock();
+        if !inner.app_came_back {
+            inner.app_came_back = true;
+            if std::mem::take(&mut inner.task_waits_for_room) {
+                self.task_waker.wake();
+            }
+        }
         f(Snapshot {
             state: inner.state,
             close: &inner.close,
@@ -185,6 +195,7 @@ impl Shared {
         match inner.inbound.pop_front() {
             Some(message) => {
                 inner.inbound_bytes -= message.len();
+                inner.app_came_back = false;
                 let wake = std::mem::take(&mut inner.task_waits_for_room);
                 drop(inner);
                 if wake {
@@ -192,8 +203,20 @@ impl Shared {
                 }
                 Ok(message)
             }
-            None if inner.state == ReadyState::Closed => Err(TryRecvError::Closed),
-            None => Err(TryRecvError::Empty),
+            None => {
+                let closed = inner.state == ReadyState::Closed;
+                let wake = !inner.app_came_back && std::mem::take(&mut inner.task_waits_for_room);
+                inner.app_came_back = true;
+                drop(inner);
+                if wake {
+                    self.task_waker.wake();
+                }
+                Err(if closed {
+                    TryRecvError::Closed
+                } else {
+                    TryRecvError::Empty
+                })
+            }
         }
     }
 
@@ -352,12 +375,14 @@ impl Shared {
         Ok(())
     }
 
-    /// Whether the application has taken every received message (unless
-    /// `ignore_inbound`) and every queued message is written. While not, the
-    /// next read or flush wakes the task.
+    /// Whether the application has taken every received message and come back
+    /// for more (so it has answered them; unless `ignore_inbound`), and every
+    /// queued message is written. While not, the application's next read or
+    /// poll, or the next flush, wakes the task.
     pub(crate) fn drained(&self, ignore_inbound: bool) -> bool {
         let mut inner = self.lock();
-        let drained = (ignore_inbound || inner.inbound.is_empty()) && inner.outbound_count == 0;
+        let answered = inner.inbound.is_empty() && inner.app_came_back;
+        let drained = (ignore_inbound || answered) && inner.outbound_count == 0;
         if !drained {
             inner.task_waits_for_room = true;
         }
