@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use wspeer_core::TlsOptions;
 
+use crate::backend::Backend;
+
 /// The subprotocol of Godot's `websocket_chat` demo; clients must offer it.
 pub const PROTOCOL: &str = "demo-chat";
 
@@ -42,6 +44,8 @@ pub struct ChatConfig {
     pub tls: Option<TlsOptions>,
     /// Time clients get to close when the server shuts down. Default 5 s.
     pub shutdown_grace: Duration,
+    /// Alone in memory, or in a cluster through Redis. Default [`Backend::Local`].
+    pub backend: Backend,
 }
 
 impl Default for ChatConfig {
@@ -55,6 +59,7 @@ impl Default for ChatConfig {
             send_queue: 256,
             tls: None,
             shutdown_grace: Duration::from_secs(5),
+            backend: Backend::Local,
         }
     }
 }

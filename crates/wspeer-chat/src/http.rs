@@ -1,11 +1,12 @@
-//! Plain HTTP on the chat port: the web page, `/healthz`, `/metrics`, and 503
+//! Plain HTTP on the chat port: the web page, `/healthz` (`ok`, or `degraded:
+//! redis unreachable` while a cluster server has lost Redis), `/metrics`, and 503
 //! for upgrades once the server is full.
 
 use std::sync::{Arc, atomic::Ordering::Relaxed};
 
 use wspeer_core::{HttpRequest, HttpResponse, HttpService};
 
-use crate::{config::ChatConfig, metrics::Metrics};
+use crate::{cluster::Cluster, config::ChatConfig, metrics::Metrics};
 
 /// The self-contained web client, embedded in the binary.
 pub const PAGE: &str = include_str!("web/index.html");
@@ -15,6 +16,7 @@ pub const PAGE: &str = include_str!("web/index.html");
 pub struct ChatHttp {
     pub(crate) config: Arc<ChatConfig>,
     pub(crate) metrics: Arc<Metrics>,
+    pub(crate) cluster: Option<Arc<Cluster>>,
 }
 
 impl HttpService for ChatHttp {
@@ -35,7 +37,14 @@ impl HttpService for ChatHttp {
         }
         Some(match request.path_only() {
             "/" | "/index.html" => HttpResponse::new(200, "text/html; charset=utf-8", PAGE),
-            "/healthz" => HttpResponse::text(200, "ok\n"),
+            // Degraded still serves its own clients: 200, so a load balancer keeps
+            // it; the body says why (see docs/deploy.md).
+            "/healthz" => match &self.cluster {
+                Some(cluster) if !cluster.is_up() => {
+                    HttpResponse::text(200, "degraded: redis unreachable\n")
+                }
+                _ => HttpResponse::text(200, "ok\n"),
+            },
             "/metrics" => HttpResponse::new(
                 200,
                 "text/plain; version=0.0.4; charset=utf-8",

@@ -5,8 +5,10 @@
 //! dropped, so one slow reader costs bounded memory and delays nobody.
 //!
 //! Every line goes through [`Hub::publish`]; delivering it to the local members
-//! is [`Hub::deliver`]. A shared backend (a pub/sub broker for several servers)
-//! goes between the two without touching rooms or sessions.
+//! is [`Hub::deliver`]. With the Redis backend ([`crate::backend::Backend`]),
+//! `publish` queues the line for the Redis task, which publishes it and calls
+//! `deliver` for every line that arrives, this server's own included; while Redis
+//! is down (degraded) `publish` delivers locally at once. The hub never awaits.
 
 use std::{
     collections::{BTreeSet, HashMap, VecDeque},
@@ -18,6 +20,7 @@ use tracing::warn;
 use wspeer_core::{Message, Sender};
 
 use crate::{
+    cluster::{Cluster, Outbound, wire::Present},
     config::{CLOSE_TOO_SLOW, ChatConfig, DEFAULT_ROOM},
     metrics::Metrics,
 };
@@ -69,6 +72,7 @@ pub struct Hub {
     ids: RandomState,
     config: Arc<ChatConfig>,
     metrics: Arc<Metrics>,
+    cluster: Option<Arc<Cluster>>,
 }
 
 impl std::fmt::Debug for Hub {
@@ -80,11 +84,51 @@ impl std::fmt::Debug for Hub {
 impl Hub {
     /// An empty hub.
     pub fn new(config: Arc<ChatConfig>, metrics: Arc<Metrics>) -> Self {
+        Self::with_cluster(config, metrics, None)
+    }
+
+    /// An empty hub that shares its rooms through `cluster` when there is one.
+    pub(crate) fn with_cluster(
+        config: Arc<ChatConfig>,
+        metrics: Arc<Metrics>,
+        cluster: Option<Arc<Cluster>>,
+    ) -> Self {
         Self {
             state: Mutex::new(State::default()),
             ids: RandomState::new(),
             config,
             metrics,
+            cluster,
+        }
+    }
+
+    fn changed(&self) {
+        if let Some(cluster) = &self.cluster {
+            cluster.wake.notify_one();
+        }
+    }
+
+    /// A fresh id: drawn from Redis ahead of time in a cluster, else random.
+    fn draw_id(&self, state: &mut State) -> ClientId {
+        if let Some(cluster) = &self.cluster {
+            while let Some(id) = cluster.take_id() {
+                if !state.members.contains_key(&id) {
+                    return id;
+                }
+            }
+        }
+        loop {
+            state.draws += 1;
+            let hash = self.ids.hash_one(state.draws);
+            let id = match self.cluster {
+                // Above the ids Redis hands out, so the two never meet.
+                Some(_) => Cluster::fallback_id(hash),
+                // Random like the demo's ids (randi_range(2, 1 << 30)), never reused.
+                None => (hash % ((1 << 30) - 1)) as ClientId + 2,
+            };
+            if !state.members.contains_key(&id) {
+                return id;
+            }
         }
     }
 
@@ -97,14 +141,7 @@ impl Hub {
     pub fn join(&self, sender: Sender) -> ClientId {
         let id = {
             let mut state = self.lock();
-            let id = loop {
-                state.draws += 1;
-                // Random like the demo's ids (randi_range(2, 1 << 30)), never reused.
-                let id = (self.ids.hash_one(state.draws) % ((1 << 30) - 1)) as ClientId + 2;
-                if !state.members.contains_key(&id) {
-                    break id;
-                }
-            };
+            let id = self.draw_id(&mut state);
             state.members.insert(
                 id,
                 Member {
@@ -117,6 +154,7 @@ impl Hub {
             id
         };
         self.metrics.connections.fetch_add(1, Relaxed);
+        self.changed();
         self.publish(self.line(Some(DEFAULT_ROOM), Some(id), format!("[{id}] connected")));
         id
     }
@@ -133,6 +171,7 @@ impl Hub {
         };
         if let Some((name, room)) = gone {
             self.metrics.connections.fetch_sub(1, Relaxed);
+            self.changed();
             self.publish(self.line(Some(&room), Some(id), format!("[{name}] disconnected")));
         }
     }
@@ -171,6 +210,7 @@ impl Hub {
                 .members
                 .values()
                 .any(|m| m.nick.as_deref() == Some(nick))
+                || self.cluster.as_ref().is_some_and(|c| c.remote_has(nick))
             {
                 return Err(format!("Nickname {nick} is taken"));
             }
@@ -181,6 +221,7 @@ impl Hub {
             member.nick = Some(nick.to_owned());
             (old, member.room.clone())
         };
+        self.changed();
         self.publish(self.line(Some(&room), Some(id), format!("[{old}] is now [{nick}]")));
         Ok(())
     }
@@ -211,6 +252,7 @@ impl Hub {
             self.enter_room(&mut state, id, room);
             (name, old)
         };
+        self.changed();
         self.publish(self.line(Some(&old), Some(id), format!("[{name}] left for {room}")));
         self.publish(self.line(Some(room), Some(id), format!("[{name}] joined")));
         Ok(())
@@ -222,7 +264,7 @@ impl Hub {
         let Some(member) = state.members.get(&id) else {
             return String::new();
         };
-        let names: Vec<String> = state
+        let mut names: Vec<String> = state
             .rooms
             .get(&member.room)
             .map(|room| {
@@ -232,6 +274,15 @@ impl Hub {
                     .collect()
             })
             .unwrap_or_default();
+        if let Some(cluster) = &self.cluster {
+            // The other servers' members, as of the last presence refresh.
+            names.extend(
+                cluster
+                    .remote_in(&member.room)
+                    .into_iter()
+                    .map(|n| format!("[{n}]")),
+            );
+        }
         format!("In {}: {}", member.room, names.join(" "))
     }
 
@@ -250,10 +301,52 @@ impl Hub {
         }
     }
 
-    /// Sends a line on its way to every server's members; with one server,
-    /// straight to [`deliver`](Self::deliver).
+    /// Sends a line on its way to every server's members; with one server, or
+    /// while Redis is down, straight to [`deliver`](Self::deliver).
     pub fn publish(&self, line: RoomLine) {
+        let line = match &self.cluster {
+            Some(cluster) => match cluster.send(Outbound::Line(line)) {
+                Ok(()) => return,
+                Err(Outbound::Line(line)) => line,
+                Err(_) => return,
+            },
+            None => line,
+        };
         self.deliver(&line);
+    }
+
+    /// The history length kept per room (`--history`).
+    pub(crate) fn history_len(&self) -> usize {
+        self.config.history
+    }
+
+    /// This server's members, for its presence record in Redis.
+    pub(crate) fn presence(&self) -> Vec<Present> {
+        let state = self.lock();
+        state
+            .members
+            .iter()
+            .map(|(id, m)| Present {
+                room: m.room.clone(),
+                name: m.name(*id),
+            })
+            .collect()
+    }
+
+    /// Replays the room's history kept on this server to one member.
+    pub(crate) fn replay_local(&self, id: ClientId, room: &str) {
+        let state = self.lock();
+        let Some(member) = state.members.get(&id) else {
+            return;
+        };
+        if member.room != room {
+            return;
+        }
+        if let Some(entry) = state.rooms.get(room) {
+            for message in &entry.history {
+                self.send_to(id, member, message);
+            }
+        }
     }
 
     /// Delivers a line to the members of this server.
@@ -323,6 +416,18 @@ impl Hub {
             Room::default()
         });
         entry.members.insert(id);
+        if self.config.history > 0
+            && let Some(cluster) = &self.cluster
+        {
+            // History comes from Redis, through the Redis task (never awaited here).
+            let replay = Outbound::Replay {
+                id,
+                room: room.to_owned(),
+            };
+            if cluster.send(replay).is_ok() {
+                return;
+            }
+        }
         let history: Vec<Message> = entry.history.iter().cloned().collect();
         if let Some(member) = state.members.get(&id) {
             for message in &history {

@@ -5,13 +5,17 @@
 //! subject: `[<id>] connected`, `[<id>] disconnected`, `[<id>] Says: <msg>`;
 //! `Server says: <text>` from the console. Beyond the demo: `/nick`, `/join`,
 //! `/who`, room history, the web page, `/healthz`, `/metrics`, and limits that
-//! close misbehaving clients with codes that say why (see `config`).
+//! close misbehaving clients with codes that say why (see `config`). With the
+//! Redis [`Backend`], several servers share rooms, ids, presence and history
+//! (`docs/deploy.md`).
 //!
 //! The binary is `wspeer-chat`; tests and embedders call [`run`] on a listener
 //! of their own.
 
 #![warn(clippy::unwrap_used)]
 
+pub mod backend;
+mod cluster;
 pub mod command;
 pub mod config;
 pub mod http;
@@ -21,5 +25,6 @@ pub mod rate;
 mod server;
 mod session;
 
+pub use backend::Backend;
 pub use config::ChatConfig;
 pub use server::{Server, run};

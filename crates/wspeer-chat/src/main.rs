@@ -7,7 +7,7 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 use clap::Parser;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tracing::{error, info};
-use wspeer_chat::{ChatConfig, Server};
+use wspeer_chat::{Backend, ChatConfig, Server};
 use wspeer_core::TlsOptions;
 
 /// A chat server for Godot's websocket_chat demo and for browsers (a web page is
@@ -40,6 +40,10 @@ struct Args {
     /// Messages per second a client may send; more closes it with 1008.
     #[arg(long, default_value_t = 10.0)]
     rate: f64,
+    /// Join a cluster of chat servers sharing this Redis (redis://HOST:PORT):
+    /// rooms, ids, `/who` and history span every server. Default: alone, in memory.
+    #[arg(long, value_name = "URL")]
+    redis: Option<String>,
     /// Log filter, as RUST_LOG (for example "info" or "wspeer_chat=debug").
     #[arg(long, default_value = "info")]
     log: String,
@@ -70,6 +74,9 @@ async fn serve(args: Args) -> Result<(), String> {
     config.rate_burst = (args.rate * 2.0).max(1.0);
     if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
         config.tls = Some(TlsOptions::server_from_files(key, cert).map_err(|e| e.to_string())?);
+    }
+    if let Some(url) = &args.redis {
+        config.backend = Backend::redis(url)?;
     }
     let ip = args
         .bind

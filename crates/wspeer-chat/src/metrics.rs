@@ -23,6 +23,12 @@ pub struct Metrics {
     pub dropped_slow: AtomicU64,
     /// Clients closed for sending too fast.
     pub rate_limited: AtomicU64,
+    /// 1 while connected to Redis (cluster delivery on), else 0.
+    pub redis_connected: AtomicU64,
+    /// Lines this server published to the cluster.
+    pub cluster_published: AtomicU64,
+    /// Lines that arrived from the cluster (this server's own included).
+    pub cluster_received: AtomicU64,
 }
 
 impl Metrics {
@@ -33,7 +39,7 @@ impl Metrics {
 
     /// The Prometheus text exposition of every metric.
     pub fn render(&self) -> String {
-        let rows: [(&str, &str, &str, &AtomicU64); 9] = [
+        let rows: [(&str, &str, &str, &AtomicU64); 12] = [
             (
                 "wspeer_chat_connections",
                 "gauge",
@@ -87,6 +93,24 @@ impl Metrics {
                 "counter",
                 "Clients closed for sending too fast.",
                 &self.rate_limited,
+            ),
+            (
+                "wspeer_chat_redis_connected",
+                "gauge",
+                "1 while connected to Redis, else 0.",
+                &self.redis_connected,
+            ),
+            (
+                "wspeer_chat_cluster_published_total",
+                "counter",
+                "Lines published to the cluster.",
+                &self.cluster_published,
+            ),
+            (
+                "wspeer_chat_cluster_received_total",
+                "counter",
+                "Lines received from the cluster.",
+                &self.cluster_received,
             ),
         ];
         let mut out = String::new();

@@ -1,12 +1,14 @@
 //! The server: accept clients, run their sessions, shut down gracefully.
 
-use std::{future::Future, sync::Arc};
+use std::{future::Future, sync::Arc, time::Duration};
 
 use tokio::{net::TcpListener, task::JoinSet};
 use tracing::{info, warn};
 use wspeer_core::{Config, Listener};
 
 use crate::{
+    backend::Backend,
+    cluster::{self, Cluster},
     config::{ChatConfig, PROTOCOL},
     http::ChatHttp,
     hub::Hub,
@@ -21,6 +23,21 @@ pub struct Server {
     config: Arc<ChatConfig>,
     hub: Arc<Hub>,
     metrics: Arc<Metrics>,
+    cluster: Option<Arc<Cluster>>,
+}
+
+/// Stops the Redis task when `run` ends, however it ends; lines published after
+/// that are delivered locally.
+struct LinkGuard(tokio::task::JoinHandle<()>, Arc<Cluster>, Arc<Metrics>);
+
+impl Drop for LinkGuard {
+    fn drop(&mut self) {
+        self.0.abort();
+        self.1.set_up(false);
+        self.2
+            .redis_connected
+            .store(0, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 impl Server {
@@ -28,11 +45,20 @@ impl Server {
     pub fn new(config: ChatConfig) -> Self {
         let config = Arc::new(config);
         let metrics = Arc::new(Metrics::default());
-        let hub = Arc::new(Hub::new(config.clone(), metrics.clone()));
+        let cluster = match &config.backend {
+            Backend::Redis { url } => Some(Cluster::new(url.clone())),
+            Backend::Local => None,
+        };
+        let hub = Arc::new(Hub::with_cluster(
+            config.clone(),
+            metrics.clone(),
+            cluster.clone(),
+        ));
         Self {
             config,
             hub,
             metrics,
+            cluster,
         }
     }
 
@@ -46,6 +72,12 @@ impl Server {
         &self.metrics
     }
 
+    /// With the Redis backend, whether Redis is connected now (`false`:
+    /// degraded); `None` for a server on its own.
+    pub fn redis_connected(&self) -> Option<bool> {
+        self.cluster.as_ref().map(|c| c.is_up())
+    }
+
     /// The connection settings every client gets.
     fn connection_config(&self) -> Config {
         let mut config = Config::default()
@@ -57,6 +89,7 @@ impl Server {
             .http_service(ChatHttp {
                 config: self.config.clone(),
                 metrics: self.metrics.clone(),
+                cluster: self.cluster.clone(),
             });
         config.tls = self.config.tls.clone();
         config
@@ -64,6 +97,10 @@ impl Server {
 
     /// Serves clients on `listener` until `shutdown` completes; then closes every
     /// client with 1001 and waits up to `shutdown_grace` for them.
+    ///
+    /// With the Redis backend it also runs the link to Redis, and on the way out
+    /// sends the last lines and removes this server's presence. Such a server
+    /// runs once: a second `run` serves its clients alone (degraded).
     pub async fn run(
         &self,
         listener: TcpListener,
@@ -75,6 +112,14 @@ impl Server {
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         let mut listener = Listener::from_tcp(listener, Arc::new(config));
         info!(addr = ?listener.local_addr().ok(), "chat server listening");
+        let _link = self.cluster.as_ref().map(|c| {
+            let task = tokio::spawn(cluster::run(
+                c.clone(),
+                self.hub.clone(),
+                self.metrics.clone(),
+            ));
+            LinkGuard(task, c.clone(), self.metrics.clone())
+        });
         let mut sessions = JoinSet::new();
         tokio::pin!(shutdown);
         loop {
@@ -104,6 +149,10 @@ impl Server {
                 "clients did not close in time; dropping them"
             );
             sessions.shutdown().await;
+        }
+        if let Some(cluster) = &self.cluster {
+            // The leave lines out to the cluster, and this server's presence gone.
+            let _ = tokio::time::timeout(Duration::from_secs(2), cluster.flush()).await;
         }
         Ok(())
     }

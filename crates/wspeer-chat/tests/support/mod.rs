@@ -1,0 +1,212 @@
+//! What the cluster tests share: a `redis-server` of their own, in-process chat
+//! servers with the Redis backend, and client helpers.
+
+#![allow(dead_code, unreachable_pub)] // each test crate uses a part
+#![allow(clippy::unwrap_used)] // test code
+
+use std::{
+    path::{Path, PathBuf},
+    process::Stdio,
+    sync::Arc,
+    time::Duration,
+};
+
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::TcpStream,
+    process::{Child, Command},
+    sync::oneshot,
+    task::JoinHandle,
+    time::{sleep, timeout},
+};
+use wspeer_chat::{Backend, ChatConfig, Server};
+use wspeer_core::{Config, Message, WebSocket};
+
+pub const WAIT: Duration = Duration::from_secs(20);
+
+pub fn redis_server(test: &str) -> Option<PathBuf> {
+    wspeer_testkit::interop::find_program(test, "redis-server", "apt-get install redis-server")
+}
+
+/// A `redis-server` of this test's own, without persistence.
+pub struct Redis {
+    program: PathBuf,
+    pub port: u16,
+    child: Option<Child>,
+}
+
+impl Redis {
+    pub async fn start(program: &Path) -> Self {
+        // redis-server takes no port 0: take a free port from the kernel.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut redis = Self {
+            program: program.to_owned(),
+            port,
+            child: None,
+        };
+        redis.restart().await;
+        redis
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    pub async fn restart(&mut self) {
+        let port = self.port.to_string();
+        let child = Command::new(&self.program)
+            .args(["--port", &port, "--bind", "127.0.0.1", "--save", ""])
+            .args(["--appendonly", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        self.child = Some(child);
+        timeout(WAIT, async {
+            while TcpStream::connect(("127.0.0.1", self.port)).await.is_err() {
+                sleep(Duration::from_millis(50)).await;
+            }
+        })
+        .await
+        .expect("redis-server listening in time");
+    }
+
+    pub async fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().await.unwrap();
+        }
+    }
+}
+
+/// One chat server of the cluster.
+pub struct Node {
+    pub port: u16,
+    pub server: Arc<Server>,
+    stop: Option<oneshot::Sender<()>>,
+    pub task: JoinHandle<std::io::Result<()>>,
+}
+
+impl Node {
+    pub async fn start(redis: &Redis, history: usize) -> Self {
+        let mut config = ChatConfig::default();
+        config.backend = Backend::redis(&redis.url()).unwrap();
+        config.history = history;
+        config.rate_per_second = 1000.0;
+        config.rate_burst = 1000.0;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = Arc::new(Server::new(config));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let running = server.clone();
+        let task = tokio::spawn(async move {
+            running
+                .run(listener, async {
+                    let _ = stopped.await;
+                })
+                .await
+        });
+        let node = Self {
+            port,
+            server,
+            stop: Some(stop),
+            task,
+        };
+        node.wait_redis(true).await;
+        node
+    }
+
+    pub async fn wait_redis(&self, connected: bool) {
+        timeout(WAIT, async {
+            while self.server.redis_connected() != Some(connected) {
+                sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("redis_connected never became {connected}"));
+    }
+
+    pub async fn client(&self) -> WebSocket {
+        let url = format!("ws://127.0.0.1:{}/test/", self.port);
+        let config = Config::default().supported_protocols(["demo-chat"]);
+        timeout(WAIT, wspeer_core::connect_with(&url, config))
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
+    pub async fn healthz(&self) -> String {
+        let mut tcp = TcpStream::connect(("127.0.0.1", self.port)).await.unwrap();
+        tcp.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let mut response = String::new();
+        timeout(WAIT, tcp.read_to_string(&mut response))
+            .await
+            .unwrap()
+            .unwrap();
+        response
+    }
+
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = timeout(WAIT, self.task).await;
+    }
+}
+
+pub async fn next_text(ws: &mut WebSocket) -> String {
+    let message = timeout(WAIT, ws.recv())
+        .await
+        .expect("a message in time")
+        .expect("open");
+    message.as_text().expect("text").to_owned()
+}
+
+pub async fn send(ws: &WebSocket, text: &str) {
+    ws.send(Message::text(text)).await.unwrap();
+}
+
+/// Reads lines until one satisfies `wanted`; returns it.
+pub async fn wait_for(ws: &mut WebSocket, wanted: impl Fn(&str) -> bool) -> String {
+    loop {
+        let line = next_text(ws).await;
+        if wanted(&line) {
+            return line;
+        }
+    }
+}
+
+/// The names `/who` lists for `ws`'s room.
+pub async fn who(ws: &mut WebSocket) -> Vec<String> {
+    send(ws, "/who").await;
+    let line = wait_for(ws, |l| l.starts_with("In ")).await;
+    let (_, names) = line.split_once(": ").unwrap_or((&line, ""));
+    names.split_whitespace().map(str::to_owned).collect()
+}
+
+/// Asks `/who` until `done` holds of the names (bounded).
+pub async fn who_until(ws: &mut WebSocket, done: impl Fn(&[String]) -> bool) -> Vec<String> {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let names = who(ws).await;
+        if done(&names) {
+            return names;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "/who never settled: {names:?}"
+        );
+        sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// The text after `Says: `, for chat lines.
+pub fn said(line: &str) -> Option<&str> {
+    line.split_once("] Says: ").map(|(_, text)| text)
+}
