@@ -3,8 +3,10 @@
 //! Measures deliveries per second and the latency from a message being sent to
 //! each delivery, and checks that every delivery arrives once and in order.
 //!
-//! The server runs in this process on a current-thread runtime of its own (one
+//! Each server runs in this process on a current-thread runtime of its own (one
 //! thread, like the other servers on their core); the clients share another.
+//! With more than one server they form a cluster on a `redis-server` started for
+//! the run, and the clients are spread over them.
 
 use std::{
     collections::HashMap,
@@ -23,6 +25,10 @@ use crate::load::new_histogram;
 pub struct FanoutReport {
     /// Clients in the room.
     pub clients: usize,
+    /// Chat servers they are spread over.
+    pub servers: usize,
+    /// Whether the servers shared a Redis.
+    pub redis: bool,
     /// Chat messages sent per second, all clients together.
     pub sent_per_second: f64,
     /// Deliveries per second (one per message and recipient).
@@ -34,60 +40,132 @@ pub struct FanoutReport {
     pub errors: u64,
 }
 
-/// Runs `clients` clients for `duration`, each sending `rate` messages a second.
-pub fn run(clients: usize, rate: f64, duration: Duration) -> anyhow::Result<FanoutReport> {
-    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = std::thread::spawn(move || -> anyhow::Result<()> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-            addr_tx.send(listener.local_addr()?)?;
-            let mut config = ChatConfig::default();
-            config.rate_per_second = 1e9;
-            config.rate_burst = 1e9;
-            config.send_queue = 65_536;
-            config.max_message_size = 1024;
-            wspeer_chat::run(listener, config, async {
-                let _ = stop_rx.await;
+/// Runs `clients` clients for `duration`, each sending `rate` messages a second,
+/// spread over `servers` chat servers (a Redis cluster when more than one, or
+/// when `redis` is set).
+pub fn run(
+    clients: usize,
+    rate: f64,
+    duration: Duration,
+    servers: usize,
+    redis: bool,
+) -> anyhow::Result<FanoutReport> {
+    let redis_server = if redis || servers > 1 {
+        Some(RedisServer::start()?)
+    } else {
+        None
+    };
+    let mut stops = Vec::new();
+    let mut threads = Vec::new();
+    let mut addrs = Vec::new();
+    for _ in 0..servers.max(1) {
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let mut config = ChatConfig::default();
+        config.rate_per_second = 1e9;
+        config.rate_burst = 1e9;
+        config.send_queue = 65_536;
+        config.max_message_size = 1024;
+        if let Some(redis) = &redis_server {
+            config.backend = wspeer_chat::Backend::Redis { url: redis.url() };
+        }
+        threads.push(std::thread::spawn(move || -> anyhow::Result<()> {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+                addr_tx.send(listener.local_addr()?)?;
+                wspeer_chat::run(listener, config, async {
+                    let _ = stop_rx.await;
+                })
+                .await?;
+                Ok(())
             })
-            .await?;
-            Ok(())
-        })
-    });
-    let addr = addr_rx.recv().context("the chat server did not start")?;
+        }));
+        addrs.push(addr_rx.recv().context("a chat server did not start")?);
+        stops.push(stop_tx);
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let report = runtime.block_on(clients_run(addr, clients, rate, duration));
-    let _ = stop_tx.send(());
-    server
-        .join()
-        .map_err(|_| anyhow::anyhow!("the chat server panicked"))??;
-    report
+    let report = runtime.block_on(clients_run(&addrs, clients, rate, duration));
+    for stop in stops {
+        let _ = stop.send(());
+    }
+    for thread in threads {
+        thread
+            .join()
+            .map_err(|_| anyhow::anyhow!("a chat server panicked"))??;
+    }
+    drop(redis_server);
+    report.map(|r| FanoutReport {
+        redis: redis_server_used(redis, servers),
+        ..r
+    })
+}
+
+fn redis_server_used(redis: bool, servers: usize) -> bool {
+    redis || servers > 1
+}
+
+/// A `redis-server` on a free loopback port, stopped when dropped.
+struct RedisServer {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl RedisServer {
+    fn start() -> anyhow::Result<Self> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .context("start redis-server (apt-get install redis-server)")?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            anyhow::ensure!(Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Ok(Self { child, port })
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// Per receiver: the next sequence number expected from each sender.
 type Expected = HashMap<usize, u64>;
 
 async fn clients_run(
-    addr: std::net::SocketAddr,
+    addrs: &[std::net::SocketAddr],
     clients: usize,
     rate: f64,
     duration: Duration,
 ) -> anyhow::Result<FanoutReport> {
-    let url = format!("ws://{addr}/");
     let mut sockets = Vec::new();
-    for _ in 0..clients {
+    for index in 0..clients {
+        let url = format!("ws://{}/", addrs[index % addrs.len()]);
         let config = Config::default()
             .supported_protocols(["demo-chat"])
             .inbound_buffer_size(1024);
         sockets.push(wspeer_core::connect_with(&url, config).await?);
     }
     // Let the "[id] connected" lines settle before measuring.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let settle = if addrs.len() > 1 { 1500 } else { 300 };
+    tokio::time::sleep(Duration::from_millis(settle)).await;
     let start = Instant::now();
     let histogram = Arc::new(Mutex::new(new_histogram()));
     let errors = Arc::new(std::sync::atomic::AtomicU64::new(0));
@@ -165,6 +243,8 @@ async fn clients_run(
     let q = |p: f64| histogram.value_at_quantile(p) as f64;
     Ok(FanoutReport {
         clients,
+        servers: addrs.len(),
+        redis: false,
         sent_per_second: sent_total as f64 / seconds,
         deliveries_per_second: received_total as f64 / seconds,
         latency_us: [q(0.5), q(0.99), q(0.999)],
@@ -186,11 +266,13 @@ fn parse(message: &Message) -> Option<(usize, u64, u64)> {
 /// The report as a markdown table row set.
 pub fn markdown(reports: &[FanoutReport]) -> String {
     let mut out = String::from(
-        "| clients in the room | messages sent/s | deliveries/s | p50 µs | p99 µs | p99.9 µs | late, lost or out of order |\n|---|---|---|---|---|---|---|\n",
+        "| servers | clients in the room | messages sent/s | deliveries/s | p50 µs | p99 µs | p99.9 µs | late, lost or out of order |\n|---|---|---|---|---|---|---|---|\n",
     );
     for r in reports {
         out.push_str(&format!(
-            "| {} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {} |\n",
+            "| {}{} | {} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {} |\n",
+            r.servers,
+            if r.redis { " (Redis)" } else { "" },
             r.clients,
             r.sent_per_second,
             r.deliveries_per_second,

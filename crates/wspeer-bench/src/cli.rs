@@ -17,7 +17,7 @@ pub struct Flags {
 }
 
 /// Flags that take no value.
-const SWITCHES: [&str; 2] = ["--raw", "--no-pin"];
+const SWITCHES: [&str; 3] = ["--raw", "--no-pin", "--redis"];
 
 impl Flags {
     /// Reads `args` (without the program name and subcommand).

@@ -271,8 +271,10 @@ pub fn idle_poll(flags: &Flags) -> anyhow::Result<bool> {
     Ok(true)
 }
 
-/// `chat-fanout [--clients 10,50,100] [--rate 10] [--duration 5]`: N clients in
-/// one room of the chat server, each sending `rate` messages a second.
+/// `chat-fanout [--clients 10,50,100] [--rate 10] [--duration 5] [--servers 1,2,3]`:
+/// N clients in one room, each sending `rate` messages a second, spread over 1,
+/// 2 or 3 chat servers (clustered over a `redis-server` when more than one; `--redis`
+/// clusters a single server too).
 pub fn chat_fanout(flags: &Flags) -> anyhow::Result<bool> {
     let sizes: Vec<usize> = flags
         .text("clients")
@@ -282,9 +284,20 @@ pub fn chat_fanout(flags: &Flags) -> anyhow::Result<bool> {
         .collect::<Result<_, _>>()?;
     let rate: f64 = flags.get("rate", 10.0)?;
     let duration = flags.seconds("duration", std::time::Duration::from_secs(5))?;
+    let servers: Vec<usize> = flags
+        .text("servers")
+        .unwrap_or("1")
+        .split(',')
+        .map(|n| n.trim().parse())
+        .collect::<Result<_, _>>()?;
+    let redis = flags.switch("--redis");
     let mut reports = Vec::new();
-    for clients in sizes {
-        reports.push(crate::chat_fanout::run(clients, rate, duration)?);
+    for &count in &servers {
+        for &clients in &sizes {
+            reports.push(crate::chat_fanout::run(
+                clients, rate, duration, count, redis,
+            )?);
+        }
     }
     out(&crate::chat_fanout::markdown(&reports))?;
     Ok(reports.iter().all(|r| r.errors == 0))
