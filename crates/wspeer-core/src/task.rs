@@ -12,6 +12,7 @@ use std::{
 };
 
 use tokio::net::TcpStream;
+use tokio_tungstenite::WebSocketStream;
 use tracing::{Instrument, debug, info_span};
 
 use crate::{
@@ -19,6 +20,7 @@ use crate::{
     config::Config,
     driver::Driver,
     error::{ConnectError, TlsConfigError},
+    frame_guard::FrameGuard,
     handle::WebSocket,
     server_handshake,
     shared::Shared,
@@ -65,13 +67,11 @@ pub fn client(
     let shared = Shared::new(config, url.as_str().to_owned());
     let socket = WebSocket::new(shared.clone());
     let span = info_span!("ws_client", url = %url);
-    let task = async move {
-        let handshake = client::handshake(&url, &shared.config);
-        if let Some((ws, info)) = run_handshake(&shared, Box::pin(handshake)).await {
-            shared.set_open(info);
-            Driver::new(ws, shared).run().await;
-        }
-    };
+    let config = shared.config.clone();
+    let task = connection(
+        shared,
+        Box::pin(async move { client::handshake(&url, &config).await }),
+    );
     Ok((
         socket,
         ConnectionTask {
@@ -99,19 +99,20 @@ pub fn server(
     let peer_addr = stream.peer_addr().ok();
     let local_addr = stream.local_addr().ok();
     let span = info_span!("ws_server", peer = ?peer_addr);
-    let task = async move {
-        let no_delay = shared.config.no_delay;
-        let handshake = async {
-            stream.set_nodelay(no_delay)?;
+    let config = shared.config.clone();
+    let task = connection(
+        shared,
+        Box::pin(async move {
+            stream.set_nodelay(config.no_delay)?;
             let (stream, scheme) = match &tls {
-                Some(config) => (tls_handshake::accept(stream, config).await?, "wss"),
+                Some(tls_config) => (tls_handshake::accept(stream, tls_config).await?, "wss"),
                 None => {
                     let mut stream = stream;
                     tls_handshake::refuse_tls(&mut stream).await?;
                     (MaybeTlsStream::Plain(stream), "ws")
                 }
             };
-            let (ws, accepted) = server_handshake::accept(stream, &shared.config, scheme).await?;
+            let (ws, accepted) = server_handshake::accept(stream, &config, scheme).await?;
             let info = ConnectionInfo {
                 peer_addr,
                 local_addr,
@@ -119,12 +120,8 @@ pub fn server(
                 selected_protocol: accepted.selected_protocol,
             };
             Ok((ws, info))
-        };
-        if let Some((ws, info)) = run_handshake(&shared, Box::pin(handshake)).await {
-            shared.set_open(info);
-            Driver::new(ws, shared).run().await;
-        }
-    };
+        }),
+    );
     Ok((
         socket,
         ConnectionTask {
@@ -133,13 +130,25 @@ pub fn server(
     ))
 }
 
+/// What a finished handshake hands to the I/O loop.
+type Opened = (WebSocketStream<FrameGuard<MaybeTlsStream>>, ConnectionInfo);
+
+/// A handshake, boxed so that its state (kilobytes, with TLS and the HTTP
+/// buffers) is freed when it ends instead of staying inline in the connection's
+/// future for its whole life (measured: 9.3 KB per idle connection before, see
+/// docs/benchmarks.md).
+type Handshake = Pin<Box<dyn Future<Output = Result<Opened, ConnectError>> + Send>>;
+
+/// The whole life of a connection: its handshake, then the I/O loop.
+async fn connection(shared: Arc<Shared>, handshake: Handshake) {
+    if let Some((ws, info)) = run_handshake(&shared, handshake).await {
+        shared.set_open(info);
+        Driver::new(ws, shared).run().await;
+    }
+}
+
 /// Runs a handshake under `handshake_timeout`, giving up early if the application
 /// closes the connection or drops every handle. Records a failure in `shared`.
-///
-/// Callers pass the handshake boxed: its state (kilobytes, with TLS and the HTTP
-/// buffers) is then freed when it ends, instead of staying inline in the
-/// connection's future for its whole life (measured: 9.3 KB per idle connection
-/// before, see docs/benchmarks.md).
 async fn run_handshake<T>(
     shared: &Shared,
     handshake: impl Future<Output = Result<T, ConnectError>>,
