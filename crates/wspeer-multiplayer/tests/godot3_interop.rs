@@ -11,8 +11,9 @@ use std::{
     time::{Duration, Instant},
 };
 
-use support::godot::{Godot, WAIT, free_port, godot};
+use support::godot::start;
 use wspeer_multiplayer::{ConnectionStatus, Event, MultiplayerConfig, MultiplayerPeer, Protocol};
+use wspeer_testkit::godot::{Godot, WAIT, free_port, godot};
 
 /// Runs `step` until it returns true; panics after the interop wait.
 fn until(what: &str, mut step: impl FnMut() -> bool) {
@@ -101,7 +102,7 @@ fn three_godot_clients_in_a_wspeer_godot3_game() {
     let mut clients: Vec<Godot> = Vec::new();
     let mut ids: Vec<i32> = Vec::new();
     for _ in 0..3 {
-        let mut client = Godot::start(&godot, "mp_client.gd", &[("WSPEER_URL", url.clone())]);
+        let mut client = start(&godot, "mp_client.gd", &[("WSPEER_URL", url.clone())]);
         let line = client.wait_for("connected ", || host.poll());
         let id: i32 = line["connected ".len()..].parse().unwrap();
         assert!(id >= 2);
@@ -262,7 +263,7 @@ fn a_wspeer_client_in_a_godot_servers_game() {
         return;
     };
     let port = free_port();
-    let mut server = Godot::start(
+    let mut server = start(
         &godot,
         "mp_server.gd",
         &[
@@ -272,7 +273,7 @@ fn a_wspeer_client_in_a_godot_servers_game() {
     );
     assert_eq!(server.wait_for("listening", || ()), "listening 0");
     let url = format!("ws://127.0.0.1:{port}/");
-    let mut g_client = Godot::start(&godot, "mp_client.gd", &[("WSPEER_URL", url.clone())]);
+    let mut g_client = start(&godot, "mp_client.gd", &[("WSPEER_URL", url.clone())]);
     let line = g_client.wait_for("connected ", || ());
     let g: i32 = line["connected ".len()..].parse().unwrap();
 

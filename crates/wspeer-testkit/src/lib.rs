@@ -2,6 +2,7 @@
 //! and the certificates the TLS tests need, made fresh by each test run, and the
 //! rules for interop tests whose outside program is missing ([`interop`]).
 
+pub mod godot;
 pub mod interop;
 
 use rcgen::{

@@ -7,12 +7,9 @@
 mod support;
 
 use std::{
-    io::{BufRead, BufReader},
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
-    sync::mpsc,
     thread,
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use wspeer::{
@@ -20,103 +17,12 @@ use wspeer::{
     godot3::{ClientEvent, ServerEvent, WebSocketClient, WebSocketServer},
 };
 
-const WAIT: Duration = Duration::from_secs(40);
+use wspeer_testkit::godot::{Godot, free_port, godot};
 
-/// The Godot binary, or `None` (after a loud message) when it is missing.
-fn godot(test: &str) -> Option<PathBuf> {
-    wspeer_testkit::interop::find_program(test, "godot3-server", "apt-get install godot3-server")
-}
-
-/// A running Godot script and the lines it prints.
-struct Godot {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    seen: Vec<String>,
-}
-
-impl Godot {
-    fn start(godot: &Path, script: &str, env: &[(&str, String)]) -> Self {
-        let project = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/godot");
-        let mut child = Command::new(godot)
-            .arg("--path")
-            .arg(&project)
-            .args(["-s", script])
-            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start godot3-server");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Self {
-            child,
-            lines,
-            seen: Vec::new(),
-        }
-    }
-
-    /// Collects what Godot printed so far; true once it has exited.
-    fn pump(&mut self) -> bool {
-        self.seen.extend(self.lines.try_iter());
-        matches!(self.child.try_wait(), Ok(Some(_)))
-    }
-
-    /// Waits for a line starting with `prefix`; returns it.
-    fn wait_for(&mut self, prefix: &str, mut between: impl FnMut()) -> String {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            self.pump();
-            if let Some(line) = self.seen.iter().find(|l| l.starts_with(prefix)) {
-                return line.clone();
-            }
-            assert!(
-                Instant::now() < deadline,
-                "Godot never printed {prefix:?}; it printed {:?}",
-                self.seen
-            );
-            between();
-            thread::sleep(Duration::from_millis(2));
-        }
-    }
-
-    /// The script's output, once it has exited.
-    fn finish(mut self, mut between: impl FnMut()) -> Vec<String> {
-        let deadline = Instant::now() + WAIT;
-        while !self.pump() {
-            assert!(
-                Instant::now() < deadline,
-                "Godot did not finish; it printed {:?}",
-                self.seen
-            );
-            between();
-            thread::sleep(Duration::from_millis(2));
-        }
-        self.seen.extend(self.lines.try_iter());
-        std::mem::take(&mut self.seen)
-    }
-}
-
-impl Drop for Godot {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// Starts `script` of this crate's Godot project in `tests/godot/`.
+fn start(godot: &Path, script: &str, env: &[(&str, String)]) -> Godot {
+    let project = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/godot");
+    Godot::start(godot, &project, script, env)
 }
 
 /// Echoes every visible packet of `peer` with its own frame type.
@@ -140,7 +46,7 @@ fn godot_client_with_a_wspeer_websocket_server() {
     server.set_bind_ip("127.0.0.1").unwrap();
     server.listen(0, &["demo-chat"]).unwrap();
     let url = format!("ws://127.0.0.1:{}/test/", server.local_port());
-    let client = Godot::start(&godot, "client.gd", &[("WSPEER_URL", url)]);
+    let client = start(&godot, "client.gd", &[("WSPEER_URL", url)]);
     let mut events = Vec::new();
     let lines = client.finish(|| {
         let batch: Vec<ServerEvent> = server.poll().collect();
@@ -199,7 +105,7 @@ fn godot_client_with_a_wspeer_tcp_server_and_peer() {
     let mut tcp = TcpServer::new();
     tcp.listen(0, "127.0.0.1").unwrap();
     let url = format!("ws://127.0.0.1:{}/test/", tcp.local_port());
-    let client = Godot::start(&godot, "client.gd", &[("WSPEER_URL", url)]);
+    let client = start(&godot, "client.gd", &[("WSPEER_URL", url)]);
     let mut peer: Option<WebSocketPeer> = None;
     let lines = client.finish(|| {
         if let Some(stream) = tcp.take_connection() {
@@ -233,7 +139,7 @@ fn wspeer_clients_with_a_godot_websocket_server() {
         return;
     };
     let port = free_port();
-    let mut server = Godot::start(
+    let mut server = start(
         &godot,
         "server.gd",
         &[
@@ -328,7 +234,7 @@ fn messages_around_godots_64_kib_buffer() {
         return;
     };
     let port = free_port();
-    let mut server = Godot::start(
+    let mut server = start(
         &godot,
         "server.gd",
         &[
