@@ -3,114 +3,32 @@
 
 #![allow(clippy::unwrap_used)] // test code
 
-use std::{collections::HashSet, sync::Arc, time::Duration};
+mod support;
 
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::TcpStream,
-    sync::oneshot,
-    task::JoinHandle,
-    time::timeout,
-};
-use wspeer_chat::{ChatConfig, Server};
+use std::{collections::HashSet, time::Duration};
+
+use support::{Node, WAIT, next_text, send, wait_for};
+use tokio::{io::AsyncWriteExt, net::TcpStream, time::timeout};
+use wspeer_chat::ChatConfig;
 use wspeer_core::{Config, ConnectError, Message, WebSocket};
 
-const WAIT: Duration = Duration::from_secs(20);
-
-struct Running {
-    port: u16,
-    server: Arc<Server>,
-    stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<std::io::Result<()>>,
-}
-
-impl Running {
-    async fn start(config: ChatConfig) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let server = Arc::new(Server::new(config));
-        let (stop, stopped) = oneshot::channel::<()>();
-        let running = server.clone();
-        let task = tokio::spawn(async move {
-            running
-                .run(listener, async {
-                    let _ = stopped.await;
-                })
-                .await
-        });
-        Self {
-            port,
-            server,
-            stop: Some(stop),
-            task,
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("ws://127.0.0.1:{}/test/", self.port)
-    }
-
-    async fn client(&self) -> WebSocket {
-        let config = Config::default().supported_protocols(["demo-chat"]);
-        timeout(WAIT, wspeer_core::connect_with(&self.url(), config))
-            .await
-            .unwrap()
-            .unwrap()
-    }
-
-    /// A client, and its id as the others were told (`[id] connected`).
-    async fn client_seen_by(&self, watcher: &mut WebSocket) -> (WebSocket, String) {
-        let ws = self.client().await;
-        let line = next_text(watcher).await;
-        let id = line
-            .strip_prefix('[')
-            .and_then(|l| l.strip_suffix("] connected"))
-            .unwrap_or_else(|| panic!("not a connect line: {line:?}"))
-            .to_owned();
-        (ws, id)
-    }
-
-    async fn http_get(&self, path: &str) -> String {
-        let mut tcp = TcpStream::connect(("127.0.0.1", self.port)).await.unwrap();
-        tcp.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
-            .await
-            .unwrap();
-        let mut response = String::new();
-        timeout(WAIT, tcp.read_to_string(&mut response))
-            .await
-            .unwrap()
-            .unwrap();
-        response
-    }
-}
-
-async fn next_text(ws: &mut WebSocket) -> String {
-    let message = timeout(WAIT, ws.recv())
-        .await
-        .expect("a message in time")
-        .expect("open");
-    message.as_text().expect("text").to_owned()
-}
-
-/// Reads lines until one satisfies `wanted`; returns it.
-async fn wait_for(ws: &mut WebSocket, wanted: impl Fn(&str) -> bool) -> String {
-    loop {
-        let line = next_text(ws).await;
-        if wanted(&line) {
-            return line;
-        }
-    }
-}
-
-async fn send(ws: &WebSocket, text: &str) {
-    ws.send(Message::text(text)).await.unwrap();
+/// A client, and its id as the others were told (`[id] connected`).
+async fn client_seen_by(chat: &Node, watcher: &mut WebSocket) -> (WebSocket, String) {
+    let ws = chat.client().await;
+    let line = next_text(watcher).await;
+    let id = line
+        .strip_prefix('[')
+        .and_then(|l| l.strip_suffix("] connected"))
+        .unwrap_or_else(|| panic!("not a connect line: {line:?}"))
+        .to_owned();
+    (ws, id)
 }
 
 #[tokio::test]
 async fn the_demo_protocol_exactly() {
-    let chat = Running::start(ChatConfig::default()).await;
+    let chat = Node::start_with(ChatConfig::default()).await;
     let mut a = chat.client().await;
-    let (mut b, b_id) = chat.client_seen_by(&mut a).await;
+    let (mut b, b_id) = client_seen_by(&chat, &mut a).await;
     assert_eq!(a.info().selected_protocol, "demo-chat");
     send(&a, "hello").await;
     let line = next_text(&mut b).await;
@@ -131,7 +49,7 @@ async fn the_demo_protocol_exactly() {
 
 #[tokio::test]
 async fn a_client_without_the_subprotocol_is_told_why() {
-    let chat = Running::start(ChatConfig::default()).await;
+    let chat = Node::start_with(ChatConfig::default()).await;
     let err = wspeer_core::connect(&chat.url()).await.unwrap_err();
     let ConnectError::Handshake(why) = err else {
         panic!("{err:?}")
@@ -141,14 +59,14 @@ async fn a_client_without_the_subprotocol_is_told_why() {
 
 #[tokio::test]
 async fn web_page_health_and_metrics() {
-    let chat = Running::start(ChatConfig::default()).await;
+    let chat = Node::start_with(ChatConfig::default()).await;
     let page = chat.http_get("/").await;
     assert!(page.starts_with("HTTP/1.1 200 OK\r\n"), "{page}");
     assert!(page.contains("text/html") && page.contains("new WebSocket(url, \"demo-chat\")"));
     assert!(chat.http_get("/healthz").await.ends_with("\r\n\r\nok\n"));
     assert!(chat.http_get("/nowhere").await.starts_with("HTTP/1.1 404"));
     let mut a = chat.client().await;
-    let (b, _) = chat.client_seen_by(&mut a).await;
+    let (b, _) = client_seen_by(&chat, &mut a).await;
     send(&b, "counted").await;
     next_text(&mut a).await;
     let metrics = chat.http_get("/metrics").await;
@@ -167,9 +85,9 @@ async fn web_page_health_and_metrics() {
 async fn nick_join_who_and_history() {
     let mut config = ChatConfig::default();
     config.history = 2;
-    let chat = Running::start(config).await;
+    let chat = Node::start_with(config).await;
     let mut a = chat.client().await;
-    let (mut b, b_id) = chat.client_seen_by(&mut a).await;
+    let (mut b, b_id) = client_seen_by(&chat, &mut a).await;
     send(&a, "/nick Alice").await;
     assert_eq!(next_text(&mut a).await, "You are now [Alice]");
     assert!(next_text(&mut b).await.ends_with("] is now [Alice]"));
@@ -210,9 +128,9 @@ async fn nick_join_who_and_history() {
 async fn oversized_messages_close_with_1009() {
     let mut config = ChatConfig::default();
     config.max_message_size = 100;
-    let chat = Running::start(config).await;
+    let chat = Node::start_with(config).await;
     let mut a = chat.client().await;
-    let (b, _) = chat.client_seen_by(&mut a).await;
+    let (b, _) = client_seen_by(&chat, &mut a).await;
     send(&b, &"x".repeat(101)).await;
     let status = timeout(WAIT, b.closed()).await.unwrap();
     assert_eq!(
@@ -226,9 +144,9 @@ async fn flooding_closes_with_1008_and_others_go_on() {
     let mut config = ChatConfig::default();
     config.rate_per_second = 5.0;
     config.rate_burst = 5.0;
-    let chat = Running::start(config).await;
+    let chat = Node::start_with(config).await;
     let mut a = chat.client().await;
-    let (flooder, _) = chat.client_seen_by(&mut a).await;
+    let (flooder, _) = client_seen_by(&chat, &mut a).await;
     for i in 0..50 {
         let _ = flooder.try_send(Message::text(format!("spam {i}")));
     }
@@ -250,9 +168,9 @@ async fn flooding_closes_with_1008_and_others_go_on() {
 async fn a_full_server_answers_503_before_upgrading() {
     let mut config = ChatConfig::default();
     config.max_connections = 2;
-    let chat = Running::start(config).await;
+    let chat = Node::start_with(config).await;
     let mut a = chat.client().await;
-    let (_b, _) = chat.client_seen_by(&mut a).await;
+    let (_b, _) = client_seen_by(&chat, &mut a).await;
     let config = Config::default().supported_protocols(["demo-chat"]);
     let err = wspeer_core::connect_with(&chat.url(), config)
         .await
@@ -269,7 +187,7 @@ async fn a_slow_reader_is_closed_and_nobody_waits() {
     config.send_queue = 16;
     config.rate_per_second = 10_000.0;
     config.rate_burst = 10_000.0;
-    let chat = Running::start(config).await;
+    let chat = Node::start_with(config).await;
     // A raw client that completes the handshake and then never reads.
     let mut slow = TcpStream::connect(("127.0.0.1", chat.port)).await.unwrap();
     slow.write_all(
@@ -280,7 +198,7 @@ async fn a_slow_reader_is_closed_and_nobody_waits() {
     .await
     .unwrap();
     let mut a = chat.client().await;
-    let (mut b, _) = chat.client_seen_by(&mut a).await;
+    let (mut b, _) = client_seen_by(&chat, &mut a).await;
     let big = "y".repeat(4000);
     // Enough to fill the kernel buffers and then the slow client's queue.
     for i in 0..2000 {
@@ -309,10 +227,10 @@ async fn a_slow_reader_is_closed_and_nobody_waits() {
 
 #[tokio::test]
 async fn shutdown_closes_everyone_with_1001() {
-    let mut chat = Running::start(ChatConfig::default()).await;
+    let mut chat = Node::start_with(ChatConfig::default()).await;
     let a = chat.client().await;
     let b = chat.client().await;
-    chat.stop.take().unwrap().send(()).unwrap();
+    chat.stop();
     for ws in [&a, &b] {
         let status = timeout(WAIT, ws.closed()).await.unwrap();
         assert_eq!(
@@ -328,7 +246,7 @@ async fn five_hundred_clients_in_one_room() {
     const CLIENTS: usize = 500;
     let mut config = ChatConfig::default();
     config.send_queue = 4096;
-    let chat = Running::start(config).await;
+    let chat = Node::start_with(config).await;
     let mut clients = Vec::new();
     for _ in 0..CLIENTS {
         clients.push(chat.client().await);

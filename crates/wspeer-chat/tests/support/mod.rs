@@ -1,5 +1,5 @@
-//! What the cluster tests share: a `redis-server` of their own, in-process chat
-//! servers with the Redis backend, and client helpers.
+//! What the chat tests share: in-process chat servers on port 0 (alone, or
+//! clustered on a `redis-server` of the test's own), and client helpers.
 
 #![allow(dead_code, unreachable_pub)] // each test crate uses a part
 #![allow(clippy::unwrap_used)] // test code
@@ -98,6 +98,13 @@ impl Node {
         config.history = history;
         config.rate_per_second = 1000.0;
         config.rate_burst = 1000.0;
+        let node = Self::start_with(config).await;
+        node.wait_redis(true).await;
+        node
+    }
+
+    /// A server with `config`, on a port of its own.
+    pub async fn start_with(config: ChatConfig) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let server = Arc::new(Server::new(config));
@@ -110,14 +117,24 @@ impl Node {
                 })
                 .await
         });
-        let node = Self {
+        Self {
             port,
             server,
             stop: Some(stop),
             task,
-        };
-        node.wait_redis(true).await;
-        node
+        }
+    }
+
+    /// The URL demo clients use.
+    pub fn url(&self) -> String {
+        format!("ws://127.0.0.1:{}/test/", self.port)
+    }
+
+    /// Asks the server to shut down (its `run` then returns).
+    pub fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
     }
 
     pub async fn wait_redis(&self, connected: bool) {
@@ -131,17 +148,21 @@ impl Node {
     }
 
     pub async fn client(&self) -> WebSocket {
-        let url = format!("ws://127.0.0.1:{}/test/", self.port);
         let config = Config::default().supported_protocols(["demo-chat"]);
-        timeout(WAIT, wspeer_core::connect_with(&url, config))
+        timeout(WAIT, wspeer_core::connect_with(&self.url(), config))
             .await
             .unwrap()
             .unwrap()
     }
 
     pub async fn healthz(&self) -> String {
+        self.http_get("/healthz").await
+    }
+
+    /// The whole HTTP response to `GET path`.
+    pub async fn http_get(&self, path: &str) -> String {
         let mut tcp = TcpStream::connect(("127.0.0.1", self.port)).await.unwrap();
-        tcp.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        tcp.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
             .await
             .unwrap();
         let mut response = String::new();
@@ -153,9 +174,7 @@ impl Node {
     }
 
     pub async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+        self.stop();
         let _ = timeout(WAIT, self.task).await;
     }
 }
