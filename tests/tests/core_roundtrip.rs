@@ -136,3 +136,46 @@ async fn fragmented_message_is_reassembled_and_pings_inside_it_are_answered() {
     );
     assert_eq!(ws.ready_state(), ReadyState::Open);
 }
+
+/// A batch written in one go stops at 64 KiB; what is queued behind it must
+/// still go out without any further wake-up, in both roles (a bug of the first
+/// version of our own writer, found by the Godot interop test). The receiving
+/// side sends nothing back, so nothing else wakes the sender.
+#[tokio::test]
+async fn messages_queued_behind_a_large_batch_all_go_out() {
+    let config = Config::default()
+        .inbound_buffer_size(1 << 20)
+        .outbound_buffer_size(0);
+    let sent = [
+        // Exactly the batch size: the socket takes it in one write.
+        Message::binary(vec![1u8; 65_536]),
+        Message::text("after the big one"),
+        Message::binary(vec![2u8; 65_536]),
+        Message::text("last"),
+    ];
+    let mut server = TestServer::start(config.clone()).await;
+    let mut client = within(
+        "the client to connect",
+        connect_with(&server.url("/"), config),
+    )
+    .await
+    .expect("connect to the server");
+    let mut accepted = server.accept().await;
+    // Client to server (masked frames), then server to client.
+    for message in &sent {
+        client.try_send(message.clone()).expect("queue");
+    }
+    for message in &sent {
+        let got = within("a message", accepted.recv())
+            .await
+            .expect("a message");
+        assert_eq!(&got, message);
+    }
+    for message in &sent {
+        accepted.try_send(message.clone()).expect("queue");
+    }
+    for message in &sent {
+        let got = within("a message", client.recv()).await.expect("a message");
+        assert_eq!(&got, message);
+    }
+}

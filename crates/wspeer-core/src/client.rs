@@ -4,13 +4,12 @@
 use std::{io, sync::Arc};
 
 use tokio::net::TcpStream;
-use tokio_tungstenite::WebSocketStream;
 
 use crate::{
     client_handshake,
+    codec::Upgraded,
     config::Config,
     error::ConnectError,
-    frame_guard::FrameGuard,
     state::ConnectionInfo,
     stream::MaybeTlsStream,
     tls::TlsOptions,
@@ -22,7 +21,7 @@ use crate::{
 pub(crate) async fn handshake(
     url: &WsUrl,
     config: &Config,
-) -> Result<(WebSocketStream<FrameGuard<MaybeTlsStream>>, ConnectionInfo), ConnectError> {
+) -> Result<(Upgraded<MaybeTlsStream>, ConnectionInfo), ConnectError> {
     let tcp = connect_tcp(url.host(), url.port()).await?;
     tcp.set_nodelay(config.no_delay)?;
     let peer_addr = tcp.peer_addr().ok();

@@ -1,23 +1,16 @@
 //! The client side of the opening handshake (RFC 6455 §4.1), written here so that
-//! the bytes after the server's response reach the UTF-8 guard and every failure
+//! the frames that arrive with the server's response are kept and every failure
 //! says what the server did.
 
 use bytes::BytesMut;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
-use tokio_tungstenite::{
-    WebSocketStream,
-    tungstenite::{
-        handshake::{client::generate_key, derive_accept_key},
-        protocol::Role,
-    },
-};
+use tokio_tungstenite::tungstenite::handshake::{client::generate_key, derive_accept_key};
 
 use crate::{
+    codec::{Role, Upgraded},
     config::Config,
     error::ConnectError,
-    frame_guard::{FrameGuard, max_fragments},
     http_head::{HeadError, plausible_response, read_head},
-    tungstenite_config::ws_config,
     ws_url::WsUrl,
 };
 
@@ -30,7 +23,7 @@ pub(crate) async fn handshake<S>(
     mut stream: S,
     url: &WsUrl,
     config: &Config,
-) -> Result<(WebSocketStream<FrameGuard<S>>, String), ConnectError>
+) -> Result<(Upgraded<S>, String), ConnectError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -69,15 +62,13 @@ where
         }
     };
     let selected = check_response(&buf[..head_len], &buf[head_len..], config, &key)?;
-    let rest = buf.split_off(head_len).to_vec();
-    let ws = WebSocketStream::from_partially_read(
-        FrameGuard::new(stream, &rest, max_fragments(config.inbound_buffer_size)),
-        rest,
-        Role::Client,
-        Some(ws_config(config)),
-    )
-    .await;
-    Ok((ws, selected))
+    let early = buf.split_off(head_len).freeze();
+    let upgraded = Upgraded {
+        stream,
+        early,
+        role: Role::Client,
+    };
+    Ok((upgraded, selected))
 }
 
 /// The request, with Godot's header order and its comma-joined protocol list.

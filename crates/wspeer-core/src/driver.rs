@@ -1,36 +1,36 @@
 //! The I/O loop of an open connection: moves messages between the socket and the
 //! two bounded queues, answers pings, runs the heartbeat and the closing handshake.
 //!
-//! It is one hand-written poll function over the tungstenite stream (no split, no
-//! lock on the socket): each wake-up it writes what is queued (feed many, flush
-//! once), then reads while the inbound queue has room.
+//! It is one hand-written poll function over the stream and our codec (no split,
+//! no lock on the socket): each wake-up it writes what is queued as one batch,
+//! then reads while the inbound queue has room. Reads go through the thread's
+//! shared buffer, so an idle connection holds no buffer of its own.
 
 use std::{
     future::poll_fn,
+    io,
     pin::Pin,
     sync::Arc,
     task::{Context, Poll},
     time::Duration,
 };
 
-use futures_util::{Sink, Stream};
+use bytes::Bytes;
 use tokio::{
-    io::AsyncWriteExt,
+    io::{AsyncWriteExt, ReadBuf},
     time::{Instant, Sleep, sleep, timeout},
-};
-use tokio_tungstenite::{
-    WebSocketStream,
-    tungstenite::{
-        Message as WsMessage,
-        error::{Error as WsError, ProtocolError},
-        protocol::{CloseFrame, frame::coding::CloseCode},
-    },
 };
 use tracing::{debug, trace};
 
 use crate::{
-    frame_guard::Violation,
-    message::{Message, Payload},
+    codec::{
+        Upgraded, Violation,
+        decoder::{Decoder, Event},
+        header::OpCode,
+        scratch,
+        writer::{BATCH_BYTES, Writer},
+    },
+    message::Message,
     shared::{CloseRequest, Shared},
     state::CloseStatus,
     transport::Transport,
@@ -54,11 +54,17 @@ enum Exit {
 }
 
 pub(crate) struct Driver<S> {
-    ws: WebSocketStream<S>,
+    stream: S,
+    decoder: Decoder,
+    writer: Writer,
+    /// Bytes read but not decoded yet, because the inbound queue was full.
+    unread: Bytes,
+    /// Most bytes taken from the socket per read.
+    read_size: usize,
     shared: Arc<Shared>,
     /// A received message waiting for room in the inbound queue.
     pending_in: Option<Message>,
-    /// Bytes and messages handed to tungstenite since the last flush.
+    /// Bytes and messages handed to the socket since the last flush.
     unflushed_bytes: usize,
     unflushed_count: usize,
     need_flush: bool,
@@ -90,8 +96,9 @@ impl<S> Driver<S>
 where
     S: Transport,
 {
-    pub(crate) fn new(ws: WebSocketStream<S>, shared: Arc<Shared>) -> Self {
-        let interval = shared.config.heartbeat_interval;
+    pub(crate) fn new(upgraded: Upgraded<S>, shared: Arc<Shared>) -> Self {
+        let config = &shared.config;
+        let interval = config.heartbeat_interval;
         let heartbeat = (!interval.is_zero()).then(|| Heartbeat {
             interval,
             timer: Box::pin(sleep(interval)),
@@ -99,8 +106,11 @@ where
             ping_due: false,
         });
         Self {
-            ws,
-            shared,
+            stream: upgraded.stream,
+            decoder: Decoder::new(upgraded.role, config.inbound_buffer_size),
+            writer: Writer::new(upgraded.role),
+            unread: upgraded.early,
+            read_size: config.read_buffer_size,
             pending_in: None,
             unflushed_bytes: 0,
             unflushed_count: 0,
@@ -112,6 +122,7 @@ where
             heartbeat,
             discard_inbound: false,
             failing: None,
+            shared,
         }
     }
 
@@ -140,11 +151,12 @@ where
                     code: i32::from(code),
                     reason: reason.to_owned(),
                 }));
-                let frame = CloseFrame {
-                    code: CloseCode::from(code),
-                    reason: reason.into(),
-                };
-                let send = futures_util::SinkExt::send(&mut self.ws, WsMessage::Close(Some(frame)));
+                if !self.close_sent {
+                    self.writer
+                        .queue(OpCode::Close, &close_payload(code, reason));
+                    self.need_flush = true;
+                }
+                let send = poll_fn(|cx| self.poll_out(cx).map(|_| ()));
                 let _ = timeout(close_timeout, send).await;
                 self.shutdown(close_timeout).await;
             }
@@ -156,7 +168,7 @@ where
     /// last frames before the peer reads them.
     async fn shutdown(&mut self, limit: Duration) {
         let drain = async {
-            let stream = self.ws.get_mut();
+            let stream = &mut self.stream;
             let _ = stream.shutdown().await;
             // On the heap, and only now: inline it would enlarge every
             // connection's future for its whole life.
@@ -178,7 +190,7 @@ where
             return Poll::Ready(Exit::Aborted);
         }
         if let Some(enabled) = control.no_delay
-            && let Err(error) = self.ws.get_ref().set_nodelay(enabled)
+            && let Err(error) = self.stream.set_nodelay(enabled)
         {
             debug!(%error, "set_nodelay failed");
         }
@@ -220,9 +232,21 @@ where
             }
             Err(exit) => return Poll::Ready(exit),
         };
+        // Reading may have queued a pong or the reply to a close.
+        let all_out = match self.poll_out(cx) {
+            Poll::Ready(Ok(())) => true,
+            Poll::Ready(Err(error)) => return Poll::Ready(self.io_exit(&error)),
+            Poll::Pending => false,
+        };
+        if all_out
+            && self.close_sent
+            && let Some(status) = &self.close_received
+        {
+            return Poll::Ready(Exit::Clean(status.clone()));
+        }
         if let Some((code, reason)) = self.failing
             && self.pending_in.is_none()
-            && !self.need_flush
+            && all_out
             && self.shared.drained(self.discard_inbound)
         {
             return Poll::Ready(Exit::Fail(code, reason));
@@ -288,54 +312,98 @@ where
         Ok(())
     }
 
-    /// Writes queued messages until the queue is empty, the socket blocks or the
-    /// batch is full, then flushes once. Returns how many frames it wrote.
+    /// Writes what the socket did not take last time, then batches of queued
+    /// messages (with a due ping, and a requested close once the queue is
+    /// empty) until the queue is empty, the socket is full, or [`BATCH`]
+    /// messages are out. Returns how many frames it wrote; [`BATCH`] or more
+    /// means that more are waiting.
     fn poll_write(&mut self, cx: &mut Context<'_>) -> Result<usize, Exit> {
         let mut written = 0;
-        // After a close frame in either direction no data may be sent.
-        while written < BATCH && !self.close_sent && self.close_received.is_none() {
-            match Pin::new(&mut self.ws).poll_ready(cx) {
-                Poll::Pending => break,
-                Poll::Ready(Err(e)) => return Err(self.exit_for(e)),
+        loop {
+            match self.poll_out(cx) {
                 Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(error)) => return Err(self.io_exit(&error)),
+                // The socket is full: nothing new until it takes the backlog.
+                Poll::Pending => return Ok(written),
             }
-            let frame = if let Some(hb) = self.heartbeat.as_mut().filter(|hb| hb.ping_due) {
-                hb.ping_due = false;
-                WsMessage::Ping(Default::default())
-            } else if let Some(message) = self.shared.pop_outbound() {
-                self.unflushed_bytes += message.len();
-                self.unflushed_count += 1;
-                to_tungstenite(message)
-            } else if let Some(close) = self.pending_close.take() {
-                self.close_sent = true;
-                trace!(code = close.code, "sending close frame");
-                WsMessage::Close(Some(CloseFrame {
-                    code: CloseCode::from(close.code),
-                    reason: close.reason.into(),
-                }))
-            } else {
-                break;
-            };
-            if let Err(e) = Pin::new(&mut self.ws).start_send(frame) {
-                return Err(self.exit_for(e));
+            // After a close frame in either direction no data may be sent.
+            if self.close_sent || self.close_received.is_some() {
+                return Ok(written);
             }
-            self.need_flush = true;
-            written += 1;
-        }
-        if self.need_flush {
-            match Pin::new(&mut self.ws).poll_flush(cx) {
-                Poll::Pending => {}
-                Poll::Ready(Err(e)) => return Err(self.exit_for(e)),
-                Poll::Ready(Ok(())) => self.flush_done(),
+            if written >= BATCH {
+                return Ok(written);
+            }
+            let (frames, queue_empty) = self.write_batch(cx)?;
+            written += frames;
+            if queue_empty {
+                return Ok(written);
             }
         }
-        Ok(written)
     }
 
-    /// Reads messages while the inbound queue has room. Returns how many frames it
-    /// read.
+    /// Hands one batch to the socket. Returns how many frames it held and
+    /// whether the outbound queue is now empty.
+    fn write_batch(&mut self, cx: &mut Context<'_>) -> Result<(usize, bool), Exit> {
+        let shared = &self.shared;
+        let heartbeat = &mut self.heartbeat;
+        let pending_close = &mut self.pending_close;
+        let ((frames, taken, close_sent), poll) =
+            self.writer.write_batch(&mut self.stream, cx, |batch| {
+                let mut frames = 0;
+                if let Some(hb) = heartbeat.as_mut().filter(|hb| hb.ping_due) {
+                    hb.ping_due = false;
+                    batch.push_slice(OpCode::Ping, &[]);
+                    frames += 1;
+                }
+                let taken = shared.take_outbound(BATCH, BATCH_BYTES, |message| {
+                    let opcode = if message.is_text() {
+                        OpCode::Text
+                    } else {
+                        OpCode::Binary
+                    };
+                    batch.push(opcode, message.payload());
+                });
+                frames += taken.count;
+                let mut close_sent = false;
+                if taken.queue_empty
+                    && let Some(close) = pending_close.take()
+                {
+                    trace!(code = close.code, "sending close frame");
+                    batch.push_slice(OpCode::Close, &close_payload(close.code, &close.reason));
+                    close_sent = true;
+                    frames += 1;
+                }
+                (frames, taken, close_sent)
+            });
+        self.close_sent |= close_sent;
+        self.unflushed_bytes += taken.bytes;
+        self.unflushed_count += taken.count;
+        if frames > 0 {
+            self.need_flush = true;
+        }
+        match poll {
+            Poll::Ready(Err(error)) => Err(self.io_exit(&error)),
+            Poll::Ready(Ok(())) | Poll::Pending => Ok((frames, taken.queue_empty)),
+        }
+    }
+
+    /// Writes the backlog and flushes. `Ready(Ok)` once everything handed to
+    /// the socket is out; then the queue budget it held is free again.
+    fn poll_out(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if self.writer.has_backlog() {
+            std::task::ready!(self.writer.poll_backlog(&mut self.stream, cx))?;
+        }
+        if self.need_flush {
+            std::task::ready!(Pin::new(&mut self.stream).poll_flush(cx))?;
+            self.flush_done();
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// Reads and decodes while the inbound queue has room. Returns how many
+    /// frames it decoded.
     fn poll_read(&mut self, cx: &mut Context<'_>) -> Result<usize, Exit> {
-        let mut read = 0;
+        let mut events = 0;
         let mut delivered = false;
         let result = loop {
             if let Some(message) = self.pending_in.take()
@@ -346,75 +414,36 @@ where
                     Err(message) => {
                         // Full: stop reading; the application's next read wakes us.
                         self.pending_in = Some(message);
-                        break Ok(read);
+                        break Ok(events);
                     }
                 }
             }
-            if read >= BATCH || self.failing.is_some() {
-                break Ok(read);
+            if events >= BATCH || self.failing.is_some() || self.close_received.is_some() {
+                break Ok(events);
             }
-            let item = match Pin::new(&mut self.ws).poll_next(cx) {
-                Poll::Pending => break Ok(read),
-                Poll::Ready(None) => break Err(self.end_of_stream()),
-                Poll::Ready(Some(Err(e))) => break Err(self.exit_for(e)),
-                Poll::Ready(Some(Ok(item))) => item,
-            };
-            read += 1;
-            match item {
-                WsMessage::Text(text) => self.pending_in = Some(Message::from(Payload::Text(text))),
-                WsMessage::Binary(data) => {
-                    self.pending_in = Some(Message::from(Payload::Binary(data)));
+            if self.writer.has_backlog() {
+                // A pong is waiting: read no more until the socket takes it, so
+                // a peer that pings and never reads is held back by TCP.
+                match self.poll_out(cx) {
+                    Poll::Ready(Ok(())) => {}
+                    Poll::Ready(Err(error)) => break Err(self.io_exit(&error)),
+                    Poll::Pending => break Ok(events),
                 }
-                // tungstenite queued the pong; it goes out with the next read or flush.
-                WsMessage::Ping(_) => {
-                    // Send the pong now; while it cannot go out, read no more, so
-                    // a peer that pings and never reads is held back by TCP
-                    // instead of filling tungstenite's write buffer with pongs.
-                    match Pin::new(&mut self.ws).poll_flush(cx) {
-                        Poll::Ready(Ok(())) => self.flush_done(),
-                        Poll::Ready(Err(e)) => break Err(self.exit_for(e)),
-                        Poll::Pending => {
-                            self.need_flush = true;
-                            break Ok(read);
-                        }
-                    }
+            }
+            if !self.unread.is_empty() {
+                let unread = std::mem::take(&mut self.unread);
+                let mut input = &unread[..];
+                let stop = self.consume(&mut input, &mut events, &mut delivered);
+                self.unread = unread.slice(unread.len() - input.len()..);
+                if let Err(exit) = stop {
+                    break Err(exit);
                 }
-                WsMessage::Pong(_) => {
-                    if let Some(hb) = &mut self.heartbeat {
-                        hb.waiting = false;
-                    }
-                }
-                WsMessage::Close(frame) => {
-                    debug!(?frame, "close frame received");
-                    self.close_received = Some(match frame {
-                        // tungstenite answers a forbidden close code with 1002
-                        // "Protocol violation" and hands us that frame; report
-                        // the reason every other 1002 of ours carries.
-                        Some(frame)
-                            if frame.code == CloseCode::Protocol
-                                && frame.reason == "Protocol violation" =>
-                        {
-                            CloseStatus {
-                                code: 1002,
-                                reason: "Protocol error".to_owned(),
-                            }
-                        }
-                        Some(frame) => CloseStatus {
-                            code: i32::from(u16::from(frame.code)),
-                            reason: frame.reason.to_string(),
-                        },
-                        // RFC 6455 §7.1.5: no status code in the frame is 1005.
-                        None => CloseStatus {
-                            code: 1005,
-                            reason: String::new(),
-                        },
-                    });
-                    self.pending_close = None;
-                    self.need_flush = true;
-                    self.shared.set_closing();
-                    self.start_close_timer();
-                }
-                WsMessage::Frame(_) => {}
+                continue;
+            }
+            match self.read_and_consume(cx, &mut events, &mut delivered) {
+                Poll::Pending => break Ok(events),
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(exit)) => break Err(exit),
             }
         };
         if delivered {
@@ -423,7 +452,114 @@ where
         result
     }
 
-    /// Everything handed to tungstenite is on the socket: free its queue budget.
+    /// One read from the socket into the thread's buffer, decoded at once; what
+    /// cannot be handed on now is copied to `unread`.
+    fn read_and_consume(
+        &mut self,
+        cx: &mut Context<'_>,
+        events: &mut usize,
+        delivered: &mut bool,
+    ) -> Poll<Result<(), Exit>> {
+        scratch::with_read_buffer(self.read_size, |buffer| {
+            let mut buf = ReadBuf::new(buffer);
+            match Pin::new(&mut self.stream).poll_read(cx, &mut buf) {
+                Poll::Pending => Poll::Pending,
+                Poll::Ready(Err(error)) => Poll::Ready(Err(self.io_exit(&error))),
+                Poll::Ready(Ok(())) if buf.filled().is_empty() => {
+                    Poll::Ready(Err(self.end_of_stream()))
+                }
+                Poll::Ready(Ok(())) => {
+                    let mut input = buf.filled();
+                    let stop = self.consume(&mut input, events, delivered);
+                    if !input.is_empty() {
+                        self.unread = Bytes::copy_from_slice(input);
+                    }
+                    Poll::Ready(stop)
+                }
+            }
+        })
+    }
+
+    /// Decodes events from `input` and acts on them until the input runs out or
+    /// something must wait (a full queue, a pong the socket has not taken, the
+    /// batch limit). After a close frame the rest of the input is dropped.
+    fn consume(
+        &mut self,
+        input: &mut &[u8],
+        events: &mut usize,
+        delivered: &mut bool,
+    ) -> Result<(), Exit> {
+        while !input.is_empty() {
+            let event = match self.decoder.decode(input) {
+                Ok(Some(event)) => event,
+                Ok(None) => break,
+                Err(violation) => return Err(self.violation_exit(violation)),
+            };
+            *events += 1;
+            match event {
+                Event::Message(message) => {
+                    if !self.discard_inbound {
+                        match self.shared.push_inbound(message) {
+                            Ok(()) => *delivered = true,
+                            Err(message) => {
+                                self.pending_in = Some(message);
+                                return Ok(());
+                            }
+                        }
+                    }
+                }
+                Event::Ping(payload) => {
+                    if !self.close_sent {
+                        self.writer.queue(OpCode::Pong, &payload);
+                        self.need_flush = true;
+                        return Ok(());
+                    }
+                }
+                Event::Pong => {
+                    if let Some(hb) = &mut self.heartbeat {
+                        hb.waiting = false;
+                    }
+                }
+                Event::Close(frame) => {
+                    debug!(?frame, "close frame received");
+                    let status = match &frame {
+                        Some((code, reason)) => CloseStatus {
+                            code: i32::from(*code),
+                            reason: reason.clone(),
+                        },
+                        // RFC 6455 §7.1.5: no status code in the frame is 1005.
+                        None => CloseStatus {
+                            code: 1005,
+                            reason: String::new(),
+                        },
+                    };
+                    if !self.close_sent {
+                        // Echo the peer's code, as RFC 6455 §5.5.1 suggests.
+                        let payload = match &frame {
+                            Some((code, reason)) => close_payload(*code, reason),
+                            None => Vec::new(),
+                        };
+                        self.writer.queue(OpCode::Close, &payload);
+                        self.close_sent = true;
+                        self.need_flush = true;
+                    }
+                    self.close_received = Some(status);
+                    self.pending_close = None;
+                    self.shared.set_closing();
+                    self.start_close_timer();
+                    // Nothing after a close frame means anything.
+                    *input = &[];
+                    return Ok(());
+                }
+            }
+            if *events >= BATCH {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    /// Everything handed to the socket is out: free its queue budget.
     fn flush_done(&mut self) {
         self.need_flush = false;
         if self.unflushed_count > 0 {
@@ -442,28 +578,24 @@ where
         }
     }
 
-    /// Maps a tungstenite error to the way the connection ends (RFC 6455 §7.4.1).
-    fn exit_for(&mut self, error: WsError) -> Exit {
+    /// A socket error ends the connection; it is clean only after the exchange.
+    fn io_exit(&mut self, error: &io::Error) -> Exit {
         debug!(%error, "connection error");
-        match error {
-            WsError::Io(e) if Violation::of(&e).is_some() => match Violation::of(&e) {
-                Some(Violation::TooManyFragments) => Exit::Fail(1008, "Too many fragments"),
-                _ => Exit::Fail(1007, "Invalid frame payload data"),
-            },
-            WsError::Capacity(_) => Exit::Fail(1009, "Message too big"),
-            WsError::Utf8(_) => Exit::Fail(1007, "Invalid frame payload data"),
-            WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => self.end_of_stream(),
-            WsError::Protocol(_) if !self.close_sent && self.close_received.is_none() => {
-                Exit::Fail(1002, "Protocol error")
-            }
-            _ => self.end_of_stream(),
-        }
+        self.end_of_stream()
+    }
+
+    /// RFC 6455 §7.4.1: the close code that answers a violation.
+    fn violation_exit(&self, violation: Violation) -> Exit {
+        debug!(%violation, "the peer broke the protocol");
+        let (code, reason) = violation.close();
+        Exit::Fail(code, reason)
     }
 }
 
-fn to_tungstenite(message: Message) -> WsMessage {
-    match message.into_payload_kind() {
-        Payload::Text(text) => WsMessage::Text(text),
-        Payload::Binary(data) => WsMessage::Binary(data),
-    }
+/// The payload of a close frame: the code, then the reason.
+fn close_payload(code: u16, reason: &str) -> Vec<u8> {
+    let mut payload = Vec::with_capacity(2 + reason.len());
+    payload.extend_from_slice(&code.to_be_bytes());
+    payload.extend_from_slice(reason.as_bytes());
+    payload
 }

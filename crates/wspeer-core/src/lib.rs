@@ -40,10 +40,10 @@
 
 mod client;
 mod client_handshake;
+mod codec;
 mod config;
 mod driver;
 mod error;
-mod frame_guard;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
@@ -60,7 +60,6 @@ mod task;
 mod tls;
 mod tls_handshake;
 mod transport;
-mod tungstenite_config;
 mod ws_url;
 
 use std::sync::Arc;

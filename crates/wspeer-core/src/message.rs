@@ -100,10 +100,6 @@ impl Message {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
-
-    pub(crate) fn into_payload_kind(self) -> Payload {
-        self.payload
-    }
 }
 
 impl fmt::Debug for Message {

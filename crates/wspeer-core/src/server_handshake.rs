@@ -4,18 +4,14 @@
 
 use bytes::BytesMut;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
-use tokio_tungstenite::{
-    WebSocketStream,
-    tungstenite::{handshake::derive_accept_key, protocol::Role},
-};
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 
 use crate::{
+    codec::{Role, Upgraded},
     config::Config,
     error::ConnectError,
-    frame_guard::{FrameGuard, max_fragments},
     http_head::{HeadError, plausible_request, read_head},
     http_service::{HttpRequest, HttpResponse},
-    tungstenite_config::ws_config,
 };
 
 /// Most headers a request may carry before it is refused with 431.
@@ -56,7 +52,7 @@ pub(crate) async fn accept<S>(
     mut stream: S,
     config: &Config,
     scheme: &str,
-) -> Result<(WebSocketStream<FrameGuard<S>>, Accepted), ConnectError>
+) -> Result<(Upgraded<S>, Accepted), ConnectError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -89,15 +85,13 @@ where
         Ok((len, (response, accepted))) => {
             stream.write_all(response.as_bytes()).await?;
             stream.flush().await?;
-            let rest = buf.split_off(len).to_vec();
-            let ws = WebSocketStream::from_partially_read(
-                FrameGuard::new(stream, &rest, max_fragments(config.inbound_buffer_size)),
-                rest,
-                Role::Server,
-                Some(ws_config(config)),
-            )
-            .await;
-            Ok((ws, accepted))
+            let early = buf.split_off(len).freeze();
+            let upgraded = Upgraded {
+                stream,
+                early,
+                role: Role::Server,
+            };
+            Ok((upgraded, accepted))
         }
         Err(Refusal {
             custom: Some(response),

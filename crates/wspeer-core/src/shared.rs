@@ -345,9 +345,27 @@ impl Shared {
         self.notify_app();
     }
 
-    /// Takes the next message to write.
-    pub(crate) fn pop_outbound(&self) -> Option<Message> {
-        self.lock().outbound.pop_front()
+    /// Takes queued messages, oldest first, under one lock: at most `max_count`,
+    /// stopping once `max_bytes` are taken. `each` sees every message taken
+    /// (it must not call back into this connection).
+    pub(crate) fn take_outbound(
+        &self,
+        max_count: usize,
+        max_bytes: usize,
+        mut each: impl FnMut(&Message),
+    ) -> Taken {
+        let mut inner = self.lock();
+        let mut taken = Taken::default();
+        while taken.count < max_count && taken.bytes < max_bytes {
+            let Some(message) = inner.outbound.pop_front() else {
+                break;
+            };
+            each(&message);
+            taken.count += 1;
+            taken.bytes += message.len();
+        }
+        taken.queue_empty = inner.outbound.is_empty();
+        taken
     }
 
     /// The socket has taken `bytes` in `count` messages: room is free again.
@@ -398,6 +416,15 @@ impl Shared {
     pub(crate) fn notify_readable(&self) {
         self.readable.notify_waiters();
     }
+}
+
+/// What [`Shared::take_outbound`] took.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Taken {
+    pub(crate) count: usize,
+    pub(crate) bytes: usize,
+    /// Nothing is left in the outbound queue.
+    pub(crate) queue_empty: bool,
 }
 
 /// A consistent view of a connection, taken under one lock.

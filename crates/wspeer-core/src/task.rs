@@ -12,15 +12,14 @@ use std::{
 };
 
 use tokio::net::TcpStream;
-use tokio_tungstenite::WebSocketStream;
 use tracing::{Instrument, debug, info_span};
 
 use crate::{
     client,
+    codec::Upgraded,
     config::Config,
     driver::Driver,
     error::{ConnectError, TlsConfigError},
-    frame_guard::FrameGuard,
     handle::WebSocket,
     server_handshake,
     shared::Shared,
@@ -131,7 +130,7 @@ pub fn server(
 }
 
 /// What a finished handshake hands to the I/O loop.
-type Opened = (WebSocketStream<FrameGuard<MaybeTlsStream>>, ConnectionInfo);
+type Opened = (Upgraded<MaybeTlsStream>, ConnectionInfo);
 
 /// A handshake, boxed so that its state (kilobytes, with TLS and the HTTP
 /// buffers) is freed when it ends instead of staying inline in the connection's

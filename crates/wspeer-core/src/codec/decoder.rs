@@ -1,0 +1,486 @@
+//! Bytes in, events out: frames are parsed, unmasked, checked and reassembled
+//! into messages, every RFC 6455 rule enforced as soon as the bytes show it.
+
+use bytes::{Bytes, BytesMut};
+use tokio_tungstenite::tungstenite::Utf8Bytes;
+
+use super::{
+    Role, Violation,
+    header::{self, Header, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode},
+    is_sendable_close_code, mask,
+    utf8::Utf8Stream,
+};
+use crate::message::{Message, Payload};
+
+/// Most fragments a message may have: `inbound_buffer_size / 16`, at least 1024
+/// (enough for the Autobahn suite's 4 MiB in 64-byte fragments with its limits).
+/// Empty continuation frames cost no memory but endless work; past the limit the
+/// connection is closed with 1008, as `ws` does since its 2026 fix.
+pub(crate) fn max_fragments(inbound_buffer_size: usize) -> usize {
+    (inbound_buffer_size / 16).max(1024)
+}
+
+/// What a complete frame or message means to the connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Event {
+    /// A whole data message.
+    Message(Message),
+    /// A ping; the pong must carry this payload.
+    Ping(Bytes),
+    /// A pong.
+    Pong,
+    /// A close frame: its code and reason, or `None` when it had no payload.
+    Close(Option<(u16, String)>),
+}
+
+/// The frame whose payload is being read.
+#[derive(Debug)]
+struct Frame {
+    opcode: OpCode,
+    fin: bool,
+    mask: Option<[u8; 4]>,
+    /// Payload bytes read so far (the mask position).
+    position: usize,
+    /// Payload bytes still to come.
+    remaining: usize,
+}
+
+/// A data message whose frames are still arriving.
+#[derive(Debug)]
+struct Partial {
+    text: bool,
+    data: BytesMut,
+    fragments: usize,
+    utf8: Utf8Stream,
+}
+
+/// The receiving half of the protocol of one connection.
+#[derive(Debug)]
+pub(crate) struct Decoder {
+    role: Role,
+    max_message: usize,
+    max_fragments: usize,
+    /// A header split across reads, and how much of it we have.
+    header: [u8; MAX_HEADER_LEN],
+    header_len: usize,
+    frame: Option<Frame>,
+    message: Option<Partial>,
+    /// The payload of the control frame being read (at most 125 bytes).
+    control: [u8; MAX_CONTROL_PAYLOAD],
+    control_len: usize,
+}
+
+impl Decoder {
+    /// A decoder for our `role`, refusing messages over `max_message` bytes.
+    pub(crate) fn new(role: Role, max_message: usize) -> Self {
+        Self {
+            role,
+            max_message,
+            max_fragments: max_fragments(max_message),
+            header: [0; MAX_HEADER_LEN],
+            header_len: 0,
+            frame: None,
+            message: None,
+            control: [0; MAX_CONTROL_PAYLOAD],
+            control_len: 0,
+        }
+    }
+
+    /// Consumes bytes from the front of `input` until an event is complete
+    /// (returned) or `input` is used up (`None`; partial frames are kept).
+    pub(crate) fn decode(&mut self, input: &mut &[u8]) -> Result<Option<Event>, Violation> {
+        loop {
+            let frame = match &mut self.frame {
+                Some(frame) => frame,
+                None => {
+                    if !self.read_header(input)? {
+                        return Ok(None);
+                    }
+                    if let Some(message) = self.take_whole_message(input)? {
+                        return Ok(Some(Event::Message(message)));
+                    }
+                    match &mut self.frame {
+                        Some(frame) => frame,
+                        None => continue,
+                    }
+                }
+            };
+            let n = frame.remaining.min(input.len());
+            let (chunk, rest) = input.split_at(n);
+            *input = rest;
+            frame.remaining -= n;
+            self.take_payload(chunk)?;
+            if self.frame.as_ref().is_some_and(|f| f.remaining == 0) {
+                if let Some(event) = self.end_frame()? {
+                    return Ok(Some(event));
+                }
+            } else if input.is_empty() {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// Reads a header from `input`, carrying a split one across calls. Returns
+    /// whether a frame has started.
+    fn read_header(&mut self, input: &mut &[u8]) -> Result<bool, Violation> {
+        if self.header_len == 0
+            && let Some((header, used)) = header::parse(input)?
+        {
+            *input = &input[used..];
+            self.start_frame(header)?;
+            return Ok(true);
+        }
+        loop {
+            let want = match self.header_len {
+                0 | 1 => 2,
+                _ => header::header_len([self.header[0], self.header[1]]),
+            };
+            if self.header_len == want {
+                self.header_len = 0;
+                let (header, _) = header::parse(&self.header[..want])?
+                    .ok_or(Violation::Protocol("incomplete frame header"))?;
+                self.start_frame(header)?;
+                return Ok(true);
+            }
+            if input.is_empty() {
+                return Ok(false);
+            }
+            let n = (want - self.header_len).min(input.len());
+            self.header[self.header_len..self.header_len + n].copy_from_slice(&input[..n]);
+            self.header_len += n;
+            *input = &input[n..];
+        }
+    }
+
+    /// Checks a new frame against the role and the message in progress.
+    fn start_frame(&mut self, header: Header) -> Result<(), Violation> {
+        match (self.role, header.mask.is_some()) {
+            (Role::Server, false) => {
+                return Err(Violation::Protocol("unmasked frame from a client"));
+            }
+            (Role::Client, true) => return Err(Violation::Protocol("masked frame from a server")),
+            _ => {}
+        }
+        // A data frame's length is checked against the budget before it is
+        // converted, so it always fits in a usize; a control frame's is ≤ 125.
+        let too_big = |already: usize| header.payload_len > (self.max_message - already) as u64;
+        match (header.opcode, &mut self.message) {
+            (OpCode::Continuation, None) => {
+                return Err(Violation::Protocol("continuation frame with no message"));
+            }
+            (OpCode::Continuation, Some(partial)) => {
+                partial.fragments += 1;
+                if partial.fragments > self.max_fragments {
+                    return Err(Violation::TooManyFragments);
+                }
+                if too_big(partial.data.len()) {
+                    return Err(Violation::TooBig);
+                }
+            }
+            (OpCode::Text | OpCode::Binary, Some(_)) => {
+                return Err(Violation::Protocol("new message inside a fragmented one"));
+            }
+            (OpCode::Text | OpCode::Binary, None) => {
+                if too_big(0) {
+                    return Err(Violation::TooBig);
+                }
+                self.message = Some(Partial {
+                    text: header.opcode == OpCode::Text,
+                    data: BytesMut::new(),
+                    fragments: 1,
+                    utf8: Utf8Stream::default(),
+                });
+            }
+            (OpCode::Close | OpCode::Ping | OpCode::Pong, _) => self.control_len = 0,
+        }
+        self.frame = Some(Frame {
+            opcode: header.opcode,
+            fin: header.fin,
+            mask: header.mask,
+            position: 0,
+            remaining: header.payload_len as usize,
+        });
+        Ok(())
+    }
+
+    /// The common case, in one step: a whole unfragmented message already in
+    /// `input`. Its text is checked once, at the end, since all of it is here.
+    fn take_whole_message(&mut self, input: &mut &[u8]) -> Result<Option<Message>, Violation> {
+        let Some(frame) = &self.frame else {
+            return Ok(None);
+        };
+        let whole = frame.fin
+            && matches!(frame.opcode, OpCode::Text | OpCode::Binary)
+            && frame.remaining <= input.len();
+        if !whole {
+            return Ok(None);
+        }
+        let (payload, rest) = input.split_at(frame.remaining);
+        *input = rest;
+        let mut data = BytesMut::from(payload);
+        if let Some(key) = frame.mask {
+            mask::apply(&mut data, key, 0);
+        }
+        let text = frame.opcode == OpCode::Text;
+        self.frame = None;
+        self.message = None;
+        finish_message(text, data).map(Some)
+    }
+
+    /// Unmasks and keeps a piece of the current frame's payload; text is checked
+    /// as it comes.
+    fn take_payload(&mut self, chunk: &[u8]) -> Result<(), Violation> {
+        let Some(frame) = &mut self.frame else {
+            return Ok(());
+        };
+        let position = frame.position;
+        frame.position += chunk.len();
+        let piece = if frame.opcode.is_control() {
+            let end = self.control_len + chunk.len();
+            let piece = &mut self.control[self.control_len..end];
+            piece.copy_from_slice(chunk);
+            self.control_len = end;
+            piece
+        } else {
+            let Some(partial) = &mut self.message else {
+                return Ok(());
+            };
+            let start = partial.data.len();
+            if start == 0 && position == 0 {
+                // The payload's size is known and within budget: one allocation.
+                partial.data.reserve(frame.remaining + chunk.len());
+            }
+            partial.data.extend_from_slice(chunk);
+            &mut partial.data[start..]
+        };
+        if let Some(key) = frame.mask {
+            mask::apply(piece, key, position);
+        }
+        if let Some(partial) = &mut self.message
+            && partial.text
+            && !frame.opcode.is_control()
+        {
+            partial
+                .utf8
+                .feed(&partial.data[partial.data.len() - chunk.len()..])
+                .map_err(|_| Violation::InvalidUtf8)?;
+        }
+        Ok(())
+    }
+
+    /// The current frame is complete: returns what it completes, if anything.
+    fn end_frame(&mut self) -> Result<Option<Event>, Violation> {
+        let Some(frame) = self.frame.take() else {
+            return Ok(None);
+        };
+        let control = &self.control[..self.control_len];
+        Ok(match frame.opcode {
+            OpCode::Text | OpCode::Binary | OpCode::Continuation => {
+                if !frame.fin {
+                    return Ok(None);
+                }
+                let Some(mut partial) = self.message.take() else {
+                    return Ok(None);
+                };
+                if partial.text {
+                    partial.utf8.finish().map_err(|_| Violation::InvalidUtf8)?;
+                }
+                Some(Event::Message(finish_message(partial.text, partial.data)?))
+            }
+            OpCode::Ping => Some(Event::Ping(Bytes::copy_from_slice(control))),
+            OpCode::Pong => Some(Event::Pong),
+            OpCode::Close => Some(Event::Close(parse_close(control)?)),
+        })
+    }
+}
+
+fn finish_message(text: bool, data: BytesMut) -> Result<Message, Violation> {
+    let payload = if text {
+        Payload::Text(Utf8Bytes::try_from(data.freeze()).map_err(|_| Violation::InvalidUtf8)?)
+    } else {
+        Payload::Binary(data.freeze())
+    };
+    Ok(Message::from(payload))
+}
+
+/// RFC 6455 §5.5.1 and §7.4: no payload, or a valid code and a UTF-8 reason.
+fn parse_close(payload: &[u8]) -> Result<Option<(u16, String)>, Violation> {
+    match payload {
+        [] => Ok(None),
+        [_] => Err(Violation::Protocol("close payload of one byte")),
+        [high, low, reason @ ..] => {
+            let code = u16::from_be_bytes([*high, *low]);
+            if !is_sendable_close_code(code) {
+                return Err(Violation::Protocol("invalid close code"));
+            }
+            let reason = std::str::from_utf8(reason).map_err(|_| Violation::InvalidUtf8)?;
+            Ok(Some((code, reason.to_owned())))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
+
+    /// A frame as a client sends it (masked), with the opcode's raw bits.
+    fn frame(bits: u8, fin: bool, payload: &[u8]) -> Vec<u8> {
+        let mut out = vec![bits | if fin { 0x80 } else { 0 }];
+        match payload.len() {
+            n if n < 126 => out.push(0x80 | n as u8),
+            n => {
+                out.push(0x80 | 126);
+                out.extend_from_slice(&(n as u16).to_be_bytes());
+            }
+        }
+        out.extend_from_slice(&KEY);
+        out.extend(payload.iter().enumerate().map(|(i, b)| b ^ KEY[i % 4]));
+        out
+    }
+
+    /// Decodes `bytes` fed `step` bytes at a time, as a server.
+    fn decode_in_steps(bytes: &[u8], step: usize, max: usize) -> Result<Vec<Event>, Violation> {
+        let mut decoder = Decoder::new(Role::Server, max);
+        let mut events = Vec::new();
+        for piece in bytes.chunks(step) {
+            let mut input = piece;
+            while let Some(event) = decoder.decode(&mut input)? {
+                events.push(event);
+            }
+            assert!(input.is_empty());
+        }
+        Ok(events)
+    }
+
+    fn decode_all_ways(bytes: &[u8], max: usize) -> Result<Vec<Event>, Violation> {
+        let whole = decode_in_steps(bytes, bytes.len().max(1), max);
+        for step in [1, 2, 3, 7, 13, 100] {
+            assert_eq!(decode_in_steps(bytes, step, max), whole, "step {step}");
+        }
+        whole
+    }
+
+    #[test]
+    fn messages_and_control_frames_in_any_split() {
+        let text = "héllo wörld ✓ 𝄞".repeat(30);
+        let mut bytes = frame(0x1, false, &text.as_bytes()[..7]);
+        bytes.extend(frame(0x9, true, b"ping"));
+        bytes.extend(frame(0x0, true, &text.as_bytes()[7..]));
+        bytes.extend(frame(0x2, true, &[0xff; 300]));
+        bytes.extend(frame(0x2, true, b""));
+        bytes.extend(frame(0xA, true, b""));
+        bytes.extend(frame(0x8, true, &[0x03, 0xe8, b'b', b'y', b'e']));
+        let events = decode_all_ways(&bytes, 65535).unwrap();
+        assert_eq!(
+            events,
+            vec![
+                Event::Ping(Bytes::from_static(b"ping")),
+                Event::Message(Message::text(text)),
+                Event::Message(Message::binary(vec![0xff; 300])),
+                Event::Message(Message::binary(Vec::new())),
+                Event::Pong,
+                Event::Close(Some((1000, "bye".to_owned()))),
+            ]
+        );
+    }
+
+    #[test]
+    fn protocol_errors() {
+        let fails = |bytes: Vec<u8>, expected: Violation| {
+            assert_eq!(decode_all_ways(&bytes, 65535), Err(expected));
+        };
+        let is_protocol = |bytes: Vec<u8>| {
+            assert!(matches!(
+                decode_all_ways(&bytes, 65535),
+                Err(Violation::Protocol(_))
+            ));
+        };
+        is_protocol(frame(0x0, true, b"x"));
+        let mut nested = frame(0x1, false, b"a");
+        nested.extend(frame(0x1, true, b"b"));
+        is_protocol(nested);
+        is_protocol(frame(0x8, true, &[0x03]));
+        is_protocol(frame(0x8, true, &1005u16.to_be_bytes()));
+        is_protocol(frame(0x8, true, &999u16.to_be_bytes()));
+        // Unmasked frame to a server.
+        is_protocol(vec![0x82, 0x01, 0x00]);
+        fails(frame(0x1, true, &[b'a', 0xff]), Violation::InvalidUtf8);
+        fails(
+            frame(0x1, true, &[b'a', 0xe2, 0x82]),
+            Violation::InvalidUtf8,
+        );
+        fails(
+            frame(0x8, true, &[0x03, 0xe8, 0xff]),
+            Violation::InvalidUtf8,
+        );
+    }
+
+    #[test]
+    fn size_limit_counts_every_fragment_and_allows_the_exact_size() {
+        let mut exact = frame(0x2, false, &[1; 6]);
+        exact.extend(frame(0x0, true, &[2; 4]));
+        assert_eq!(decode_all_ways(&exact, 10).unwrap().len(), 1);
+        let mut over = frame(0x2, false, &[1; 6]);
+        over.extend(frame(0x0, true, &[2; 5]));
+        assert_eq!(decode_all_ways(&over, 10), Err(Violation::TooBig));
+        assert_eq!(
+            decode_all_ways(&frame(0x2, true, &[0; 11]), 10),
+            Err(Violation::TooBig)
+        );
+    }
+
+    #[test]
+    fn invalid_text_fails_before_the_frame_ends() {
+        let mut payload = "κόσμε".as_bytes().to_vec();
+        let bad_at = payload.len();
+        payload.extend_from_slice(&[0xf4, 0x90, 0x80, 0x80]);
+        payload.extend_from_slice(&[b'x'; 200]);
+        let bytes = frame(0x1, true, &payload);
+        let header = 4 + 4; // two bytes, a 16-bit length, the mask
+        let mut decoder = Decoder::new(Role::Server, 65535);
+        let mut input = &bytes[..header + bad_at + 1];
+        assert_eq!(decoder.decode(&mut input), Ok(None));
+        let mut input = &bytes[header + bad_at + 1..header + bad_at + 2];
+        assert_eq!(decoder.decode(&mut input), Err(Violation::InvalidUtf8));
+    }
+
+    #[test]
+    fn a_fragment_flood_is_stopped_and_control_frames_do_not_count() {
+        let mut bytes = frame(0x2, false, b"");
+        for _ in 0..1023 {
+            bytes.extend(frame(0x0, false, b""));
+        }
+        bytes.extend(frame(0x0, true, b""));
+        // 16 KiB of inbound budget allows 1024 fragments; this is 1025.
+        assert_eq!(max_fragments(16 * 1024), 1024);
+        assert_eq!(
+            decode_in_steps(&bytes, 100, 16 * 1024),
+            Err(Violation::TooManyFragments)
+        );
+        let mut bytes = frame(0x2, false, b"");
+        for _ in 0..2000 {
+            bytes.extend(frame(0x9, true, b""));
+        }
+        bytes.extend(frame(0x0, true, b"x"));
+        let events = decode_in_steps(&bytes, 7, 65535).unwrap();
+        assert_eq!(events.len(), 2001);
+    }
+
+    #[test]
+    fn a_client_refuses_masked_frames_and_reads_unmasked_ones() {
+        let mut decoder = Decoder::new(Role::Client, 100);
+        let mut input: &[u8] = &[0x81, 0x02, b'h', b'i'];
+        assert_eq!(
+            decoder.decode(&mut input),
+            Ok(Some(Event::Message(Message::text("hi"))))
+        );
+        let masked = frame(0x1, true, b"hi");
+        let mut input = &masked[..];
+        assert!(matches!(
+            decoder.decode(&mut input),
+            Err(Violation::Protocol(_))
+        ));
+    }
+}
