@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use crate::{
     error::ConfigError,
+    activity::ActivitySignal,
     http_service::{HttpService, HttpServiceRef},
     tls::TlsOptions,
 };
@@ -84,6 +85,10 @@ pub struct Config {
     /// nothing per connection. Default: 64 KiB, so that one read usually takes
     /// everything the socket has.
     pub read_buffer_size: usize,
+    /// Notified whenever a connection with this config delivers messages or
+    /// changes state, so that one waiter can watch many connections (see
+    /// [`ActivitySignal`]). Default: none.
+    pub activity: Option<ActivitySignal>,
 }
 
 impl Default for Config {
@@ -102,6 +107,7 @@ impl Default for Config {
             tls: None,
             http_service: None,
             read_buffer_size: 64 * 1024,
+            activity: None,
         }
     }
 }
@@ -189,6 +195,13 @@ impl Config {
     #[must_use]
     pub fn tls(mut self, options: TlsOptions) -> Self {
         self.tls = Some(options);
+        self
+    }
+
+    /// Sets [`Config::activity`].
+    #[must_use]
+    pub fn activity(mut self, signal: ActivitySignal) -> Self {
+        self.activity = Some(signal);
         self
     }
 

@@ -333,6 +333,11 @@ where
             if written >= BATCH {
                 return Ok(written);
             }
+            let ping_due = self.heartbeat.as_ref().is_some_and(|hb| hb.ping_due);
+            if !ping_due && self.pending_close.is_none() && !self.shared.outbound_waiting() {
+                // Woken for something else: nothing to write.
+                return Ok(written);
+            }
             let (frames, queue_empty) = self.write_batch(cx)?;
             written += frames;
             if queue_empty {

@@ -241,6 +241,11 @@ impl Sender {
     /// for a message that can never fit or a connection that is not open.
     pub async fn send(&self, message: impl Into<Message>) -> Result<(), SendError> {
         let mut message = message.into();
+        // Fast path: room now, no waiting machinery.
+        match self.shared().try_send(message) {
+            Err(SendError::Full(back)) => message = back,
+            other => return other,
+        }
         loop {
             let writable = self.shared().writable();
             tokio::pin!(writable);
@@ -274,9 +279,9 @@ impl Sender {
     /// Waits until the handshake is over: `Ok` once open, or why it failed.
     pub async fn opened(&self) -> Result<(), ConnectError> {
         loop {
-            let readable = self.shared().readable();
-            tokio::pin!(readable);
-            readable.as_mut().enable();
+            let changed = self.shared().state_changed();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
             let done = self.shared().snapshot(|s| match s.state {
                 ReadyState::Connecting => None,
                 _ => Some(s.connect_error.cloned().map_or(Ok(()), Err)),
@@ -284,23 +289,23 @@ impl Sender {
             if let Some(result) = done {
                 return result;
             }
-            readable.await;
+            changed.await;
         }
     }
 
     /// Waits until the connection is closed and tells how.
     pub async fn closed(&self) -> CloseStatus {
         loop {
-            let readable = self.shared().readable();
-            tokio::pin!(readable);
-            readable.as_mut().enable();
+            let changed = self.shared().state_changed();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
             let done = self
                 .shared()
                 .snapshot(|s| (s.state == ReadyState::Closed).then(|| s.close.clone()));
             if let Some(status) = done {
                 return status;
             }
-            readable.await;
+            changed.await;
         }
     }
 
@@ -341,16 +346,7 @@ impl Receiver {
     /// Waits for the next message; `None` once the connection is closed and every
     /// message has been read.
     pub async fn recv(&mut self) -> Option<Message> {
-        loop {
-            let readable = self.shared().readable();
-            tokio::pin!(readable);
-            readable.as_mut().enable();
-            match self.shared().try_recv() {
-                Ok(message) => return Some(message),
-                Err(TryRecvError::Closed) => return None,
-                Err(TryRecvError::Empty) => readable.await,
-            }
-        }
+        std::future::poll_fn(|cx| self.shared().poll_recv(cx)).await
     }
 
     /// The ready state now.

@@ -38,6 +38,7 @@
 // Network input must never panic the process: no unwrap in library code.
 #![warn(clippy::unwrap_used)]
 
+mod activity;
 mod client;
 mod client_handshake;
 mod codec;
@@ -64,6 +65,7 @@ mod ws_url;
 
 use std::sync::Arc;
 
+pub use activity::ActivitySignal;
 pub use bytes::Bytes;
 pub use config::{Config, DEFAULT_BUFFER_SIZE, DEFAULT_MAX_QUEUED_PACKETS};
 pub use error::{

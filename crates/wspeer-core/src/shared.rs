@@ -6,7 +6,11 @@
 
 use std::{
     collections::VecDeque,
-    sync::{Arc, Mutex, MutexGuard},
+    sync::{
+        Arc, Mutex, MutexGuard,
+        atomic::{AtomicBool, Ordering},
+    },
+    task::{Context, Poll, Waker},
 };
 
 use futures_util::task::AtomicWaker;
@@ -57,6 +61,9 @@ struct Inner {
     /// flushed: Godot's buffered amount and its outbound counters.
     outbound_bytes: usize,
     outbound_count: usize,
+    /// A `try_send` found the outbound queue full since the last flush: a
+    /// sender may be waiting for room.
+    sender_refused: bool,
     abort: bool,
     close_request: Option<CloseRequest>,
     no_delay_request: Option<bool>,
@@ -70,8 +77,16 @@ pub(crate) struct Shared {
     inner: Mutex<Inner>,
     /// Wakes the connection task: new outbound data, room freed, close, abort.
     task_waker: AtomicWaker,
-    /// Wakes the application: a message arrived or the state changed.
-    readable: Notify,
+    /// The outbound queue may hold messages: lets the task skip the lock when
+    /// it was woken for something else. Set and cleared under the lock.
+    outbound_waiting: AtomicBool,
+    /// Something in [`Control`] changed since the task last read it.
+    control_changed: AtomicBool,
+    /// Wakes the one receiver waiting in `recv`: a message arrived or the state
+    /// changed. (A connection has a single receiver, so no list of waiters.)
+    receiver: AtomicWaker,
+    /// Wakes tasks waiting for the state to change (`opened`, `closed`).
+    state_changed: Notify,
     /// Wakes senders waiting for room in the outbound queue.
     writable: Notify,
 }
@@ -95,13 +110,17 @@ impl Shared {
                 outbound: VecDeque::new(),
                 outbound_bytes: 0,
                 outbound_count: 0,
+                sender_refused: false,
                 abort: false,
                 close_request: None,
                 no_delay_request: None,
                 handles: 0,
             }),
             task_waker: AtomicWaker::new(),
-            readable: Notify::new(),
+            outbound_waiting: AtomicBool::new(false),
+            control_changed: AtomicBool::new(true),
+            receiver: AtomicWaker::new(),
+            state_changed: Notify::new(),
             writable: Notify::new(),
         })
     }
@@ -162,12 +181,16 @@ impl Shared {
         if inner.outbound_count >= self.config.max_queued_packets
             || (budget > 0 && inner.outbound_bytes + message.len() > budget)
         {
+            inner.sender_refused = true;
             return Err(SendError::Full(message));
         }
         let was_idle = inner.outbound.is_empty();
         inner.outbound_bytes += message.len();
         inner.outbound_count += 1;
         inner.outbound.push_back(message);
+        if was_idle {
+            self.outbound_waiting.store(true, Ordering::Release);
+        }
         drop(inner);
         // The task drains the queue until it is empty or the socket blocks, so it
         // only needs a wake-up when the queue was empty.
@@ -183,14 +206,30 @@ impl Shared {
         self.writable.notified()
     }
 
-    /// A future that completes when a message may have arrived or the state
-    /// changed. Create it before checking, then await it.
-    pub(crate) fn readable(&self) -> tokio::sync::futures::Notified<'_> {
-        self.readable.notified()
+    /// A future that completes when the state may have changed. Create it
+    /// before checking, then await it.
+    pub(crate) fn state_changed(&self) -> tokio::sync::futures::Notified<'_> {
+        self.state_changed.notified()
+    }
+
+    /// Takes the oldest received message, or registers `cx` to be woken when
+    /// one arrives or the state changes. `None` once closed and drained.
+    pub(crate) fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<Message>> {
+        match self.take_inbound(Some(cx.waker())) {
+            Ok(message) => Poll::Ready(Some(message)),
+            Err(TryRecvError::Closed) => Poll::Ready(None),
+            Err(TryRecvError::Empty) => Poll::Pending,
+        }
     }
 
     /// Takes the oldest received message.
     pub(crate) fn try_recv(&self) -> Result<Message, TryRecvError> {
+        self.take_inbound(None)
+    }
+
+    /// Takes the oldest received message; when there is none, registers `waker`
+    /// (under the lock, so that no delivery can slip in between).
+    fn take_inbound(&self, waker: Option<&Waker>) -> Result<Message, TryRecvError> {
         let mut inner = self.lock();
         match inner.inbound.pop_front() {
             Some(message) => {
@@ -207,6 +246,11 @@ impl Shared {
                 let closed = inner.state == ReadyState::Closed;
                 let wake = !inner.app_came_back && std::mem::take(&mut inner.task_waits_for_room);
                 inner.app_came_back = true;
+                if let Some(waker) = waker
+                    && !closed
+                {
+                    self.receiver.register(waker);
+                }
                 drop(inner);
                 if wake {
                     self.task_waker.wake();
@@ -264,7 +308,7 @@ impl Shared {
             ReadyState::Closing => return Ok(()),
         }
         drop(inner);
-        self.task_waker.wake();
+        self.wake_for_control();
         self.notify_app();
         Ok(())
     }
@@ -272,6 +316,11 @@ impl Shared {
     /// Asks the task to set `TCP_NODELAY` on the socket.
     pub(crate) fn request_no_delay(&self, enabled: bool) {
         self.lock().no_delay_request = Some(enabled);
+        self.wake_for_control();
+    }
+
+    fn wake_for_control(&self) {
+        self.control_changed.store(true, Ordering::Release);
         self.task_waker.wake();
     }
 
@@ -284,7 +333,7 @@ impl Shared {
         inner.handles -= 1;
         if inner.handles == 0 {
             drop(inner);
-            self.task_waker.wake();
+            self.wake_for_control();
         }
     }
 
@@ -294,7 +343,13 @@ impl Shared {
         self.task_waker.register(waker);
     }
 
+    /// What changed since the last call; nothing (without taking the lock) if
+    /// nothing did. A condition seen once (`abort`, `handles_gone`) is the
+    /// task's to remember.
     pub(crate) fn control(&self) -> Control {
+        if !self.control_changed.swap(false, Ordering::AcqRel) {
+            return Control::default();
+        }
         let mut inner = self.lock();
         Control {
             abort: inner.abort,
@@ -365,7 +420,15 @@ impl Shared {
             taken.bytes += message.len();
         }
         taken.queue_empty = inner.outbound.is_empty();
+        if taken.queue_empty {
+            self.outbound_waiting.store(false, Ordering::Release);
+        }
         taken
+    }
+
+    /// Whether the outbound queue may hold messages (cheap: no lock).
+    pub(crate) fn outbound_waiting(&self) -> bool {
+        self.outbound_waiting.load(Ordering::Acquire)
     }
 
     /// The socket has taken `bytes` in `count` messages: room is free again.
@@ -373,8 +436,12 @@ impl Shared {
         let mut inner = self.lock();
         inner.outbound_bytes -= bytes;
         inner.outbound_count -= count;
+        let refused = std::mem::take(&mut inner.sender_refused);
         drop(inner);
-        self.writable.notify_waiters();
+        // Only a sender that was refused can be waiting for room.
+        if refused {
+            self.writable.notify_waiters();
+        }
     }
 
     /// Queues a received message, or gives it back when the inbound queue has no
@@ -409,12 +476,22 @@ impl Shared {
 
     /// Wakes every application task waiting on this connection.
     pub(crate) fn notify_app(&self) {
-        self.readable.notify_waiters();
+        self.receiver.wake();
+        self.state_changed.notify_waiters();
         self.writable.notify_waiters();
+        self.notify_activity();
     }
 
+    /// Messages arrived.
     pub(crate) fn notify_readable(&self) {
-        self.readable.notify_waiters();
+        self.receiver.wake();
+        self.notify_activity();
+    }
+
+    fn notify_activity(&self) {
+        if let Some(signal) = &self.config.activity {
+            signal.notify();
+        }
     }
 }
 

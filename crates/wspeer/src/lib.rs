@@ -60,6 +60,7 @@ pub mod godot3;
 mod peer;
 pub mod runtime;
 mod tcp_server;
+mod this_thread;
 
 pub use error::{GetPacketError, ListenError, PeerError, SendError};
 pub use peer::{WebSocketPeer, WriteMode};

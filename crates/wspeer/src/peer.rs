@@ -27,7 +27,9 @@ pub enum WriteMode {
 #[derive(Debug)]
 struct Connection {
     ws: WebSocket,
-    _runtime: RuntimeRef,
+    runtime: RuntimeRef,
+    /// The last tick of a this-thread runtime this peer saw (see `poll`).
+    seen_tick: u64,
 }
 
 /// What the application sees between two polls.
@@ -103,8 +105,8 @@ impl WebSocketPeer {
 
     fn connect(&mut self, url: &str, tls: Option<TlsOptions>) -> Result<(), PeerError> {
         self.check_reusable()?;
-        let config = self.connection_config(tls)?;
         let runtime = RuntimeRef::get().map_err(|e| PeerError::Runtime(e.to_string()))?;
+        let config = self.connection_config(tls, &runtime)?;
         let (ws, task) = wspeer_core::start_client(url, config)?;
         runtime.spawn(task);
         self.start(ws, runtime);
@@ -122,8 +124,8 @@ impl WebSocketPeer {
             AcceptedStream::Tcp(tcp) => (tcp, None),
             AcceptedStream::Tls(tls) => (tls.tcp, Some(tls.options)),
         };
-        let config = self.connection_config(tls)?;
         let runtime = RuntimeRef::get().map_err(|e| PeerError::Runtime(e.to_string()))?;
+        let config = self.connection_config(tls, &runtime)?;
         let stream = {
             let _entered = runtime.handle().enter();
             stream
@@ -146,9 +148,14 @@ impl WebSocketPeer {
         }
     }
 
-    fn connection_config(&self, tls: Option<TlsOptions>) -> Result<Arc<Config>, PeerError> {
+    fn connection_config(
+        &self,
+        tls: Option<TlsOptions>,
+        runtime: &RuntimeRef,
+    ) -> Result<Arc<Config>, PeerError> {
         let mut config = self.config.clone();
         config.tls = tls;
+        config.activity = runtime.activity();
         // Godot-style "Name: value" lines come after any headers set through
         // `set_config`.
         for line in &self.handshake_headers {
@@ -168,7 +175,8 @@ impl WebSocketPeer {
         // closing handshake on its own.
         self.connection = Some(Connection {
             ws,
-            _runtime: runtime,
+            seen_tick: runtime.ticks(),
+            runtime,
         });
         self.view = View {
             state: ReadyState::Connecting,
@@ -180,7 +188,13 @@ impl WebSocketPeer {
 
     /// Makes the I/O done in the background visible: the ready state, the packets
     /// received, the close code. Never blocks; an idle poll allocates nothing.
+    /// With [`runtime::use_this_thread`](crate::runtime::use_this_thread) it first
+    /// does the I/O itself, once per pass over all the thread's peers.
     pub fn poll(&mut self) {
+        if let Some(connection) = &mut self.connection {
+            // With `runtime::use_this_thread`, the I/O happens here.
+            connection.runtime.drive(&mut connection.seen_tick);
+        }
         self.refresh();
     }
 

@@ -18,8 +18,12 @@ pub type OnBound<'a> = &'a mut dyn FnMut(u16);
 pub enum ServerKind {
     /// wspeer's async core (`Listener`, `recv`/`send`) on a current-thread runtime.
     WspeerAsync,
-    /// wspeer's poll facade: `TcpServer` and `WebSocketPeer`s polled in a loop.
+    /// wspeer's poll facade: `TcpServer` and `WebSocketPeer`s polled in a loop,
+    /// the I/O on the facade's background thread.
     WspeerPoll,
+    /// The same loop with `runtime::use_this_thread`: the I/O runs inside
+    /// `poll()` on the loop's own thread.
+    WspeerPollThisThread,
     /// tokio-tungstenite as its own echo example writes it (default config,
     /// `#[tokio::main]` multi-thread runtime).
     Tungstenite,
@@ -32,19 +36,21 @@ pub enum ServerKind {
 
 impl ServerKind {
     /// Every kind, in the order reports list them.
-    pub const ALL: [ServerKind; 5] = [
+    pub const ALL: [ServerKind; 6] = [
         ServerKind::Fastwebsockets,
         ServerKind::WspeerAsync,
         ServerKind::WspeerPoll,
+        ServerKind::WspeerPollThisThread,
         ServerKind::Tungstenite,
         ServerKind::RawTcp,
     ];
 
     /// The WebSocket servers (every kind but the raw TCP echo).
-    pub const WEBSOCKET: [ServerKind; 4] = [
+    pub const WEBSOCKET: [ServerKind; 5] = [
         ServerKind::Fastwebsockets,
         ServerKind::WspeerAsync,
         ServerKind::WspeerPoll,
+        ServerKind::WspeerPollThisThread,
         ServerKind::Tungstenite,
     ];
 
@@ -53,6 +59,7 @@ impl ServerKind {
         match self {
             ServerKind::WspeerAsync => "wspeer-async",
             ServerKind::WspeerPoll => "wspeer-poll",
+            ServerKind::WspeerPollThisThread => "wspeer-poll-this-thread",
             ServerKind::Tungstenite => "tungstenite",
             ServerKind::Fastwebsockets => "fastwebsockets",
             ServerKind::RawTcp => "raw-tcp",
@@ -75,6 +82,7 @@ impl ServerKind {
         match self {
             ServerKind::WspeerAsync => "wspeer async core",
             ServerKind::WspeerPoll => "wspeer poll facade",
+            ServerKind::WspeerPollThisThread => "wspeer poll facade, this thread",
             ServerKind::Tungstenite => "tokio-tungstenite (default)",
             ServerKind::Fastwebsockets => "fastwebsockets",
             ServerKind::RawTcp => "raw TCP echo (ceiling)",
@@ -86,6 +94,7 @@ impl ServerKind {
         match self {
             ServerKind::WspeerAsync => wspeer_async::run(addr, on_bound),
             ServerKind::WspeerPoll => wspeer_poll::run(addr, on_bound),
+            ServerKind::WspeerPollThisThread => wspeer_poll::run_this_thread(addr, on_bound),
             ServerKind::Tungstenite => tungstenite::run(addr, on_bound),
             ServerKind::Fastwebsockets => fastws::run(addr, on_bound),
             ServerKind::RawTcp => raw_tcp::run(addr, on_bound),

@@ -1,13 +1,17 @@
 //! wspeer's poll facade as an echo server, written as a Godot game-loop server
 //! is: a `TcpServer` and a list of `WebSocketPeer`s, all polled in one loop on the
-//! main thread, with `get_packet` and `put_packet`. The I/O runs on the facade's
-//! background runtime thread; both threads share the one CPU the server is
-//! pinned to.
+//! main thread, with `get_packet` and `put_packet`. Two ways to run it:
+//!
+//! - `run`: the I/O runs on the facade's background runtime thread; both threads
+//!   share the one CPU the server is pinned to;
+//! - `run_this_thread`: `runtime::use_this_thread`, so the I/O runs inside
+//!   `poll()` on the loop's thread, as in Godot.
 //!
 //! A game runs such a loop at its frame rate; a server that wants throughput runs
 //! it as fast as it can, checks for new connections once a millisecond (as a game
-//! does once a frame), and sleeps briefly whenever a pass over every peer found
-//! nothing to do, so the background thread can do the I/O.
+//! does once a frame), and when a pass over every peer found nothing to do,
+//! waits: for the next message (`runtime::wait_for_activity`) on this thread, or
+//! 50 µs with a background thread (see [`DEFAULT_IDLE_BACKGROUND`]).
 
 use std::{
     net::SocketAddr,
@@ -28,36 +32,66 @@ const ACCEPT_INTERVAL: Duration = Duration::from_millis(1);
 /// What the loop does after a pass that found nothing to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Idle {
+    /// `runtime::wait_for_activity` until the next accept check: returns as
+    /// soon as a message arrives.
+    Wait,
     /// `std::thread::yield_now()`: offer the CPU to the background I/O thread.
     Yield,
     /// Sleep this long (the OS rounds it up to its timer slack, ~50 µs).
     Sleep(Duration),
 }
 
-/// The default: sleep 50 µs. With both threads on one CPU, `yield_now` left the
-/// loop spinning in `sched_yield` and starved the I/O thread: 15.7 k msg/s for
-/// 10 × 1 KiB (63 µs of CPU per message) against 29–33 k msg/s (19–20 µs) with
-/// a sleep of 1 or 50 µs, in one run (`WSPEER_BENCH_IDLE` to compare).
-pub const DEFAULT_IDLE: Idle = Idle::Sleep(Duration::from_micros(50));
+/// The default with the I/O on this thread: wait for activity. A fixed sleep
+/// would put its length into every round trip.
+pub const DEFAULT_IDLE_THIS_THREAD: Idle = Idle::Wait;
+
+/// The default with the I/O on the background thread: sleep 50 µs. Both
+/// threads share one CPU, so waiting for activity wakes the loop (a context
+/// switch) for every message, where a short sleep lets several arrive: 28.6 k
+/// against 28–38 k msg/s for 10 × 1 KiB in single runs. `yield_now` spun in
+/// `sched_yield` and starved the I/O thread: 15.7 k msg/s against 29–33 k with
+/// a sleep of 1 or 50 µs in an earlier run (`WSPEER_BENCH_IDLE` to compare).
+pub const DEFAULT_IDLE_BACKGROUND: Idle = Idle::Sleep(Duration::from_micros(50));
 
 impl Idle {
-    /// From `WSPEER_BENCH_IDLE` (`yield`, or `sleep:<µs>`); default [`DEFAULT_IDLE`].
-    pub fn from_env() -> Self {
+    /// From `WSPEER_BENCH_IDLE` (`wait`, `yield`, or `sleep:<µs>`), or `default`.
+    pub fn from_env(default: Idle) -> Self {
         let value = std::env::var("WSPEER_BENCH_IDLE").unwrap_or_default();
-        if value == "yield" {
-            return Idle::Yield;
+        match value.as_str() {
+            "yield" => return Idle::Yield,
+            "wait" => return Idle::Wait,
+            _ => {}
         }
         match value.strip_prefix("sleep:").map(str::parse::<u64>) {
             Some(Ok(us)) => Idle::Sleep(Duration::from_micros(us)),
-            _ => DEFAULT_IDLE,
+            _ => default,
+        }
+    }
+
+    fn idle(self) {
+        match self {
+            Idle::Wait => {
+                wspeer::runtime::wait_for_activity(ACCEPT_INTERVAL);
+            }
+            Idle::Yield => std::thread::yield_now(),
+            Idle::Sleep(time) => std::thread::sleep(time),
         }
     }
 }
 
-/// Runs the echo loop on `addr`.
+/// Runs the echo loop on `addr`, the I/O on the background thread.
 pub fn run(addr: &str, on_bound: OnBound<'_>) -> anyhow::Result<()> {
+    serve(addr, on_bound, Idle::from_env(DEFAULT_IDLE_BACKGROUND))
+}
+
+/// Runs the echo loop on `addr`, the I/O on this thread inside `poll()`.
+pub fn run_this_thread(addr: &str, on_bound: OnBound<'_>) -> anyhow::Result<()> {
+    wspeer::runtime::use_this_thread()?;
+    serve(addr, on_bound, Idle::from_env(DEFAULT_IDLE_THIS_THREAD))
+}
+
+fn serve(addr: &str, on_bound: OnBound<'_>, idle: Idle) -> anyhow::Result<()> {
     let addr: SocketAddr = addr.parse().context("facade server needs an IP:port")?;
-    let idle = Idle::from_env();
     let mut server = TcpServer::new();
     server.listen(addr.port(), &addr.ip().to_string())?;
     on_bound(server.local_port());
@@ -71,10 +105,7 @@ pub fn run(addr: &str, on_bound: OnBound<'_>) -> anyhow::Result<()> {
         }
         busy |= echo_pass(&mut peers);
         if !busy {
-            match idle {
-                Idle::Yield => std::thread::yield_now(),
-                Idle::Sleep(time) => std::thread::sleep(time),
-            }
+            idle.idle();
         }
     }
 }

@@ -209,14 +209,7 @@ impl Writer {
     ) -> (R, Poll<io::Result<()>>) {
         debug_assert!(self.backlog.is_empty());
         let vectored = io.is_write_vectored();
-        STAGING.with(|cell| {
-            let mut fresh = Staging::default();
-            let mut guard = cell.try_borrow_mut();
-            let staging = match &mut guard {
-                Ok(staging) => &mut **staging,
-                // Only if a write ever re-entered: correct, just slower.
-                Err(_) => &mut fresh,
-            };
+        let build_and_write = |staging: &mut Staging| {
             staging.bytes.clear();
             staging.shared.clear();
             let mut batch = Batch {
@@ -228,6 +221,11 @@ impl Writer {
             let poll = self.write_staged(io, cx, batch.staging);
             staging_done(batch.staging);
             (result, poll)
+        };
+        STAGING.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut staging) => build_and_write(&mut staging),
+            // Only if a write ever re-entered: correct, just slower.
+            Err(_) => build_and_write(&mut Staging::default()),
         })
     }
 
@@ -237,6 +235,9 @@ impl Writer {
         cx: &mut Context<'_>,
         staging: &Staging,
     ) -> Poll<io::Result<()>> {
+        if staging.shared.is_empty() {
+            return self.write_contiguous(io, cx, &staging.bytes);
+        }
         let mut done = 0;
         loop {
             let mut slices = [IoSlice::new(&[]); MAX_SLICES];
@@ -267,6 +268,29 @@ impl Writer {
                 }
             }
         }
+    }
+
+    /// The common case of small messages: the whole batch is one buffer, so one
+    /// plain `write` and no slice list.
+    fn write_contiguous<S: AsyncWrite + Unpin>(
+        &mut self,
+        io: &mut S,
+        cx: &mut Context<'_>,
+        bytes: &[u8],
+    ) -> Poll<io::Result<()>> {
+        let mut done = 0;
+        while done < bytes.len() {
+            match Pin::new(&mut *io).poll_write(cx, &bytes[done..]) {
+                Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                Poll::Ready(Ok(n)) => done += n,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => {
+                    self.backlog.push_back(Bytes::copy_from_slice(&bytes[done..]));
+                    return Poll::Pending;
+                }
+            }
+        }
+        Poll::Ready(Ok(()))
     }
 
     /// Moves everything after the first `done` bytes of the batch to the backlog.
