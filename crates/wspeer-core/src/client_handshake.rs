@@ -2,7 +2,7 @@
 //! the frames that arrive with the server's response are kept and every failure
 //! says what the server did.
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::handshake::{client::generate_key, derive_accept_key};
 
@@ -62,7 +62,9 @@ where
         }
     };
     let selected = check_response(&buf[..head_len], &buf[head_len..], config, &key)?;
-    let early = buf.split_off(head_len).freeze();
+    // A copy, not a split: a split would keep the whole head buffer alive for
+    // the connection's life.
+    let early = Bytes::copy_from_slice(&buf[head_len..]);
     let upgraded = Upgraded {
         stream,
         early,

@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use crate::{
-    error::ConfigError,
     activity::ActivitySignal,
+    error::ConfigError,
     http_service::{HttpService, HttpServiceRef},
     tls::TlsOptions,
 };

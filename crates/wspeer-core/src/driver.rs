@@ -127,9 +127,22 @@ where
     }
 
     /// Runs the connection until it is closed, then records how it closed.
-    pub(crate) async fn run(mut self) {
-        let exit = poll_fn(|cx| self.poll_io(cx)).await;
-        debug!(?exit, "connection ended");
+    ///
+    /// Not an `async fn`: those store a by-value `self` twice (rust-lang/rust#62958),
+    /// which doubled every connection's future.
+    #[allow(clippy::manual_async_fn)] // on purpose, see above
+    pub(crate) fn run(mut self) -> impl Future<Output = ()> {
+        async move {
+            let exit = poll_fn(|cx| self.poll_io(cx)).await;
+            debug!(?exit, "connection ended");
+            // On the heap, and only now: the closing steps' timers and buffers
+            // inline would enlarge every connection's future for its whole life.
+            Box::pin(self.finish(exit)).await;
+        }
+    }
+
+    /// Records how the connection ended and closes the socket politely.
+    async fn finish(&mut self, exit: Exit) {
         let close_timeout = self.shared.config.close_timeout;
         match exit {
             Exit::Clean(status) => {
@@ -170,8 +183,6 @@ where
         let drain = async {
             let stream = &mut self.stream;
             let _ = stream.shutdown().await;
-            // On the heap, and only now: inline it would enlarge every
-            // connection's future for its whole life.
             let mut sink = vec![0u8; 1024];
             loop {
                 match tokio::io::AsyncReadExt::read(stream, &mut sink).await {
@@ -439,7 +450,10 @@ where
                 let unread = std::mem::take(&mut self.unread);
                 let mut input = &unread[..];
                 let stop = self.consume(&mut input, &mut events, &mut delivered);
-                self.unread = unread.slice(unread.len() - input.len()..);
+                // An empty slice would still hold the whole buffer alive.
+                if !input.is_empty() {
+                    self.unread = unread.slice(unread.len() - input.len()..);
+                }
                 if let Err(exit) = stop {
                     break Err(exit);
                 }

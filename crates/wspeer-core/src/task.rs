@@ -139,10 +139,18 @@ type Opened = (Upgraded<MaybeTlsStream>, ConnectionInfo);
 type Handshake = Pin<Box<dyn Future<Output = Result<Opened, ConnectError>> + Send>>;
 
 /// The whole life of a connection: its handshake, then the I/O loop.
-async fn connection(shared: Arc<Shared>, handshake: Handshake) {
-    if let Some((ws, info)) = run_handshake(&shared, handshake).await {
-        shared.set_open(info);
-        Driver::new(ws, shared).run().await;
+///
+/// Not an `async fn` (those store by-value arguments twice, rust-lang/rust#62958),
+/// and the I/O loop is boxed so that this future holds the handshake's state or
+/// the loop's, never room for both: rustc did not overlap them, and each
+/// connection's future was 1,672 bytes; now 432 plus 600 or so boxed (with TCP).
+#[allow(clippy::manual_async_fn)] // on purpose, see above
+fn connection(shared: Arc<Shared>, handshake: Handshake) -> impl Future<Output = ()> {
+    async move {
+        if let Some((ws, info)) = run_handshake(&shared, handshake).await {
+            shared.set_open(info);
+            Box::pin(Driver::new(ws, shared).run()).await;
+        }
     }
 }
 
@@ -178,5 +186,37 @@ async fn run_handshake<T>(
             shared.set_failed(ConnectError::Timeout(limit));
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{codec::Role, error::ConnectError};
+
+    /// Every idle connection pays for these futures; `docs/benchmarks.md` has
+    /// the history (1,672 bytes inline before issue #4's fixes).
+    #[test]
+    fn a_connection_future_stays_small() {
+        let shared = Shared::new(Arc::new(Config::default()), String::new());
+        let handshake: Handshake = Box::pin(async { Err(ConnectError::Aborted) });
+        let inline = std::mem::size_of_val(&connection(shared.clone(), handshake));
+        assert!(inline <= 512, "connection future: {inline} bytes");
+
+        let (stream, _peer) = tokio::io::duplex(16);
+        let driver = Driver::new(
+            Upgraded {
+                stream,
+                early: bytes::Bytes::new(),
+                role: Role::Server,
+            },
+            shared,
+        );
+        let driver_size = std::mem::size_of_val(&driver);
+        let running = std::mem::size_of_val(&driver.run());
+        assert!(
+            running < driver_size + 128,
+            "the I/O loop's future ({running} bytes) must hold the driver ({driver_size}) once"
+        );
     }
 }

@@ -21,8 +21,8 @@ use tokio::{runtime::Handle, sync::oneshot};
 use tracing::debug;
 use wspeer_core::ActivitySignal;
 
-pub use crate::this_thread::{stop_using_this_thread, use_this_thread};
 use crate::this_thread::{self, ThisThread};
+pub use crate::this_thread::{stop_using_this_thread, use_this_thread};
 
 /// The name of the background runtime's threads.
 pub const THREAD_NAME: &str = "wspeer-runtime";

@@ -75,7 +75,9 @@ fn many_connections_echo_on_one_thread_with_no_background_runtime() {
     poll_until("clean closes", || {
         servers.iter_mut().for_each(WebSocketPeer::poll);
         clients.iter_mut().for_each(WebSocketPeer::poll);
-        clients.iter().all(|c| c.ready_state() == ReadyState::Closed)
+        clients
+            .iter()
+            .all(|c| c.ready_state() == ReadyState::Closed)
     });
     assert!(clients.iter().all(|c| c.close_code() == 1000));
     runtime::stop_using_this_thread();

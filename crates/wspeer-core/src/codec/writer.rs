@@ -285,7 +285,8 @@ impl Writer {
                 Poll::Ready(Ok(n)) => done += n,
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                 Poll::Pending => {
-                    self.backlog.push_back(Bytes::copy_from_slice(&bytes[done..]));
+                    self.backlog
+                        .push_back(Bytes::copy_from_slice(&bytes[done..]));
                     return Poll::Pending;
                 }
             }
