@@ -5,15 +5,19 @@
 //! ```text
 //! cargo run -p wspeer-examples --example minimal_server -- 9080
 //! cargo run -p wspeer-examples --example minimal_server -- 9080 --tls --cert cert.pem --key key.pem
+//! cargo run -p wspeer-examples --example minimal_server -- 9080 --this-thread
 //! ```
 //!
 //! With `--tls` it serves `wss://` only: each accepted connection is wrapped in a
-//! `StreamPeerTls` with the PEM certificate chain and key given.
+//! `StreamPeerTls` with the PEM certificate chain and key given. With
+//! `--this-thread` the connections run on the loop's own thread, inside
+//! `poll()` as in Godot (`runtime::use_this_thread`), and the loop waits for
+//! the next message instead of sleeping out each frame.
 #![allow(clippy::print_stdout)]
 
 use std::{collections::BTreeMap, io::Write, thread, time::Duration};
 
-use wspeer::{ReadyState, StreamPeerTls, TcpServer, TlsOptions, WebSocketPeer, WriteMode};
+use wspeer::{ReadyState, StreamPeerTls, TcpServer, TlsOptions, WebSocketPeer, WriteMode, runtime};
 
 const FRAME: Duration = Duration::from_micros(16_667);
 
@@ -38,6 +42,11 @@ fn main() {
             std::process::exit(1);
         })
     });
+    let this_thread = args.iter().any(|a| a == "--this-thread");
+    if this_thread && let Err(error) = runtime::use_this_thread() {
+        println!("Unable to run on this thread: {error}");
+        std::process::exit(1);
+    }
     let mut server = TcpServer::new();
     if let Err(error) = server.listen(port, "*") {
         println!("Unable to listen on port {port}: {error}");
@@ -95,7 +104,12 @@ fn main() {
             true
         });
         flush();
-        thread::sleep(FRAME);
+        if this_thread {
+            // Does the I/O meanwhile, and returns as soon as something arrives.
+            runtime::wait_for_activity(FRAME);
+        } else {
+            thread::sleep(FRAME);
+        }
     }
 }
 

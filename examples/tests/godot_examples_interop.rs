@@ -61,11 +61,26 @@ async fn minimal_client_against_a_python_echo_server() {
 
 #[tokio::test]
 async fn minimal_server_against_a_python_client() {
-    let Some(python) = python::interpreter("minimal_server_against_a_python_client").await else {
+    minimal_server_serves_python("minimal_server_against_a_python_client", &[]).await;
+}
+
+/// The same with the connections on the server loop's own thread.
+#[tokio::test]
+async fn minimal_server_on_this_thread_against_a_python_client() {
+    minimal_server_serves_python(
+        "minimal_server_on_this_thread_against_a_python_client",
+        &["--this-thread"],
+    )
+    .await;
+}
+
+async fn minimal_server_serves_python(test: &str, flags: &[&str]) {
+    let Some(python) = python::interpreter(test).await else {
         return;
     };
     let mut server = Command::new(example("minimal_server"))
         .arg("0")
+        .args(flags)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .kill_on_drop(true)
