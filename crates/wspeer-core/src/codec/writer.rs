@@ -1,6 +1,6 @@
 //! Frames out. A batch of frames is put together in a buffer shared by the
-//! thread and written with one `writev`; payloads over [`COPY_AT_MOST`] bytes go
-//! out from the application's own buffer, uncopied. What the socket does not take
+//! thread and written with one `write`, or one `writev` when payloads over
+//! [`COPY_AT_MOST`] bytes go out from the application's own buffer, uncopied. What the socket does not take
 //! is kept, in order, in the connection's backlog, which must empty before the
 //! next batch is built: so a connection holds at most one batch it could not
 //! write, and nothing at all while the socket keeps up.
@@ -84,12 +84,17 @@ impl Batch<'_> {
         }
     }
 
-    /// RFC 6455 §5.3: a client masks every frame with a fresh, unpredictable key.
     fn mask_key(&self) -> Option<[u8; 4]> {
-        match self.role {
-            Role::Server => None,
-            Role::Client => Some(rand::random()),
-        }
+        mask_key(self.role)
+    }
+}
+
+/// RFC 6455 §5.3: a client masks every frame with a fresh, unpredictable key
+/// (from the thread's cryptographic RNG); a server masks nothing.
+fn mask_key(role: Role) -> Option<[u8; 4]> {
+    match role {
+        Role::Server => None,
+        Role::Client => Some(rand::random()),
     }
 }
 
@@ -154,10 +159,7 @@ impl Writer {
     /// Queues one frame behind the backlog (for pongs and the final close).
     pub(crate) fn queue(&mut self, opcode: OpCode, payload: &[u8]) {
         let mut frame = Vec::with_capacity(header::MAX_HEADER_LEN + payload.len());
-        let mask = match self.role {
-            Role::Server => None,
-            Role::Client => Some(rand::random()),
-        };
+        let mask = mask_key(self.role);
         header::encode(&mut frame, opcode, payload.len(), mask);
         let start = frame.len();
         frame.extend_from_slice(payload);
