@@ -78,3 +78,35 @@ async fn peer_that_answers_pings_stays_connected() {
     client.close(1000, "").expect("close");
     assert_eq!(within("close", ws.closed()).await.code, 1000);
 }
+
+/// A server whose application stops reading (its inbound queue full) stops
+/// reading the socket, so the client's pongs wait unread: that is our own
+/// backpressure, not a dead peer, and must not drop the connection.
+#[tokio::test]
+async fn a_full_inbound_queue_does_not_fail_the_heartbeat() {
+    let config = Config::default()
+        .heartbeat_interval(INTERVAL)
+        .max_queued_packets(2);
+    let mut server = TestServer::start(config.clone()).await;
+    let client = within(
+        "the client to connect",
+        connect_with(&server.url("/"), Config::default()),
+    )
+    .await
+    .expect("connect");
+    let mut ws = server.accept().await;
+    // Fill the server's queue and more; the rest waits in the socket.
+    for i in 0..20 {
+        client
+            .try_send(Message::text(format!("message {i}")))
+            .expect("queue");
+    }
+    // Five heartbeat intervals without reading.
+    tokio::time::sleep(INTERVAL * 5).await;
+    assert_eq!(ws.ready_state(), ReadyState::Open);
+    for i in 0..20 {
+        let got = within("a message", ws.recv()).await.expect("a message");
+        assert_eq!(got, Message::text(format!("message {i}")));
+    }
+    assert_eq!(ws.ready_state(), ReadyState::Open);
+}

@@ -179,3 +179,40 @@ async fn messages_queued_behind_a_large_batch_all_go_out() {
         assert_eq!(&got, message);
     }
 }
+
+/// Both ends queue far more than the sockets hold, at the same time, then
+/// read: neither may stop reading because its own writes wait (a deadlock of
+/// the first version of our writer, found in review).
+#[tokio::test]
+async fn both_ends_flooding_each_other_do_not_deadlock() {
+    const COUNT: usize = 200;
+    const SIZE: usize = 60_000;
+    // No outbound byte budget: all 12 MB are queued at once on each side.
+    let config = Config::default().outbound_buffer_size(0);
+    let mut server = TestServer::start(config.clone()).await;
+    let client = within(
+        "the client to connect",
+        connect_with(&server.url("/"), config),
+    )
+    .await
+    .expect("connect");
+    let accepted = server.accept().await;
+    let flood = |mut ws: wspeer_core::WebSocket| async move {
+        for i in 0..COUNT {
+            ws.try_send(Message::binary(vec![i as u8; SIZE]))
+                .expect("queue");
+        }
+        for i in 0..COUNT {
+            let got = ws.recv().await.expect("a message");
+            assert_eq!(got.len(), SIZE);
+            assert_eq!(got.payload()[0], i as u8);
+        }
+        ws
+    };
+    let (a, b) = within("both floods to arrive", async {
+        tokio::join!(tokio::spawn(flood(client)), tokio::spawn(flood(accepted)))
+    })
+    .await;
+    a.expect("client side");
+    b.expect("server side");
+}

@@ -64,9 +64,11 @@ pub struct Config {
     /// handshake (TCP connect, request and response). Default: 10 s. Godot has none
     /// for a plain peer, so a silent server could hold a client for ever.
     pub handshake_timeout: Duration,
-    /// Time allowed between sending our close frame and the end of the closing
-    /// handshake; after it the TCP connection is dropped (close code -1).
-    /// Default: 5 s. Godot has none: its peer can stay CLOSING for ever.
+    /// Time allowed for the closing handshake, counted from `close()` (or from
+    /// the peer's close frame, or a protocol violation): the messages queued
+    /// before `close()` must be written within it too. After it the TCP
+    /// connection is dropped (close code -1, or the peer's code if its frame
+    /// came). Default: 5 s. Godot has none: its peer can stay CLOSING for ever.
     pub close_timeout: Duration,
     /// Largest HTTP request head a server reads before answering
     /// `431 Request Header Fields Too Large`. Default: 8192 bytes.

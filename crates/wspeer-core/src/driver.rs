@@ -90,6 +90,9 @@ struct Heartbeat {
     waiting: bool,
     /// The timer fired but the socket could not take the ping yet.
     ping_due: bool,
+    /// The timer fired while a ping was unanswered: decided after this
+    /// wake-up's reads, in case the pong is among them.
+    overdue: bool,
 }
 
 impl<S> Driver<S>
@@ -104,6 +107,7 @@ where
             timer: Box::pin(sleep(interval)),
             waiting: false,
             ping_due: false,
+            overdue: false,
         });
         Self {
             stream: upgraded.stream,
@@ -144,6 +148,9 @@ where
     /// Records how the connection ended and closes the socket politely.
     async fn finish(&mut self, exit: Exit) {
         let close_timeout = self.shared.config.close_timeout;
+        // `set_closed` empties the queue and its budget: nothing left to free.
+        self.unflushed_bytes = 0;
+        self.unflushed_count = 0;
         match exit {
             Exit::Clean(status) => {
                 self.shared.set_closed(Some(status));
@@ -165,8 +172,7 @@ where
                     reason: reason.to_owned(),
                 }));
                 if !self.close_sent {
-                    self.writer
-                        .queue(OpCode::Close, &close_payload(code, reason));
+                    self.writer.queue_close(&close_payload(code, reason));
                     self.need_flush = true;
                 }
                 let send = poll_fn(|cx| self.poll_out(cx).map(|_| ()));
@@ -238,11 +244,17 @@ where
                     reason, "protocol violation; failing after the queue drains"
                 );
                 self.failing = Some((code, reason));
+                // The violation's code is the one to send, not a close the
+                // application asked for and we have not sent yet.
+                self.pending_close = None;
                 self.start_close_timer();
                 0
             }
             Err(exit) => return Poll::Ready(exit),
         };
+        if let Err(exit) = self.check_heartbeat(cx) {
+            return Poll::Ready(exit);
+        }
         // Reading may have queued a pong or the reply to a close.
         let all_out = match self.poll_out(cx) {
             Poll::Ready(Ok(())) => true,
@@ -301,7 +313,8 @@ where
         }
     }
 
-    /// Sends a due heartbeat ping, or fails a peer that never answered the last one.
+    /// Runs the heartbeat timer: a ping is due every interval; an interval that
+    /// ends with the last ping unanswered is marked for [`Self::check_heartbeat`].
     fn poll_heartbeat(&mut self, cx: &mut Context<'_>) -> Result<(), Exit> {
         let closing = self.closing();
         let Some(hb) = &mut self.heartbeat else {
@@ -312,13 +325,36 @@ where
             return Ok(());
         }
         while hb.timer.as_mut().poll(cx).is_ready() {
+            hb.timer.as_mut().reset(Instant::now() + hb.interval);
             if hb.waiting {
-                debug!("no pong within the heartbeat interval");
-                return Err(Exit::Abrupt);
+                hb.overdue = true;
+            } else {
+                hb.waiting = true;
+                hb.ping_due = true;
             }
+        }
+        Ok(())
+    }
+
+    /// After this wake-up's reads: drops a peer that left a ping unanswered for
+    /// a whole interval. Not while we stopped reading ourselves (a full inbound
+    /// queue): the pong may be among the bytes we have not read.
+    fn check_heartbeat(&mut self, cx: &mut Context<'_>) -> Result<(), Exit> {
+        let paused = self.pending_in.is_some() || !self.unread.is_empty();
+        let Some(hb) = &mut self.heartbeat else {
+            return Ok(());
+        };
+        if !std::mem::take(&mut hb.overdue) {
+            return Ok(());
+        }
+        if !hb.waiting {
+            // The pong came in this very wake-up: on to the next ping.
             hb.waiting = true;
             hb.ping_due = true;
-            hb.timer.as_mut().reset(Instant::now() + hb.interval);
+            cx.waker().wake_by_ref();
+        } else if !paused {
+            debug!("no pong within the heartbeat interval");
+            return Err(Exit::Abrupt);
         }
         Ok(())
     }
@@ -437,19 +473,10 @@ where
             if events >= BATCH || self.failing.is_some() || self.close_received.is_some() {
                 break Ok(events);
             }
-            if self.writer.has_backlog() {
-                // A pong is waiting: read no more until the socket takes it, so
-                // a peer that pings and never reads is held back by TCP.
-                match self.poll_out(cx) {
-                    Poll::Ready(Ok(())) => {}
-                    Poll::Ready(Err(error)) => break Err(self.io_exit(&error)),
-                    Poll::Pending => break Ok(events),
-                }
-            }
             if !self.unread.is_empty() {
                 let unread = std::mem::take(&mut self.unread);
                 let mut input = &unread[..];
-                let stop = self.consume(&mut input, &mut events, &mut delivered);
+                let stop = self.consume(cx, &mut input, &mut events, &mut delivered);
                 // An empty slice would still hold the whole buffer alive.
                 if !input.is_empty() {
                     self.unread = unread.slice(unread.len() - input.len()..);
@@ -489,7 +516,7 @@ where
                 }
                 Poll::Ready(Ok(())) => {
                     let mut input = buf.filled();
-                    let stop = self.consume(&mut input, events, delivered);
+                    let stop = self.consume(cx, &mut input, events, delivered);
                     if !input.is_empty() {
                         self.unread = Bytes::copy_from_slice(input);
                     }
@@ -500,10 +527,11 @@ where
     }
 
     /// Decodes events from `input` and acts on them until the input runs out or
-    /// something must wait (a full queue, a pong the socket has not taken, the
-    /// batch limit). After a close frame the rest of the input is dropped.
+    /// something must wait (a full queue, the batch limit). After a close frame
+    /// the rest of the input is dropped.
     fn consume(
         &mut self,
+        cx: &mut Context<'_>,
         input: &mut &[u8],
         events: &mut usize,
         delivered: &mut bool,
@@ -529,9 +557,15 @@ where
                 }
                 Event::Ping(payload) => {
                     if !self.close_sent {
-                        self.writer.queue(OpCode::Pong, &payload);
+                        self.writer.queue_pong(&payload);
                         self.need_flush = true;
-                        return Ok(());
+                        // Out at once if the socket takes it, so every ping is
+                        // answered while the socket keeps up (Autobahn 2.10).
+                        // Reading goes on either way: a pong the socket cannot
+                        // take yet is replaced by the next ping's.
+                        if let Poll::Ready(Err(error)) = self.poll_out(cx) {
+                            return Err(self.io_exit(&error));
+                        }
                     }
                 }
                 Event::Pong => {
@@ -558,7 +592,7 @@ where
                             Some((code, reason)) => close_payload(*code, reason),
                             None => Vec::new(),
                         };
-                        self.writer.queue(OpCode::Close, &payload);
+                        self.writer.queue_close(&payload);
                         self.close_sent = true;
                         self.need_flush = true;
                     }

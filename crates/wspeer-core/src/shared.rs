@@ -319,6 +319,13 @@ impl Shared {
         self.wake_for_control();
     }
 
+    /// Puts back a `set_no_delay` the handshake read but could not apply, for
+    /// the I/O loop's first look at the control flags.
+    pub(crate) fn keep_no_delay(&self, enabled: bool) {
+        self.lock().no_delay_request.get_or_insert(enabled);
+        self.control_changed.store(true, Ordering::Release);
+    }
+
     fn wake_for_control(&self) {
         self.control_changed.store(true, Ordering::Release);
         self.task_waker.wake();
@@ -434,8 +441,9 @@ impl Shared {
     /// The socket has taken `bytes` in `count` messages: room is free again.
     pub(crate) fn flushed(&self, bytes: usize, count: usize) {
         let mut inner = self.lock();
-        inner.outbound_bytes -= bytes;
-        inner.outbound_count -= count;
+        // Saturating: once closed, the queue's budget is already back to zero.
+        inner.outbound_bytes = inner.outbound_bytes.saturating_sub(bytes);
+        inner.outbound_count = inner.outbound_count.saturating_sub(count);
         let refused = std::mem::take(&mut inner.sender_refused);
         drop(inner);
         // Only a sender that was refused can be waiting for room.

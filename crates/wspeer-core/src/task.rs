@@ -164,6 +164,10 @@ async fn run_handshake<T>(
     let abandoned = poll_fn(|cx| {
         shared.register_task(cx.waker());
         let control = shared.control();
+        if let Some(enabled) = control.no_delay {
+            // For the socket once it is open (the handshake owns it now).
+            shared.keep_no_delay(enabled);
+        }
         if control.abort || control.handles_gone {
             Poll::Ready(())
         } else {

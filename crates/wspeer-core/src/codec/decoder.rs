@@ -45,7 +45,8 @@ struct Frame {
     remaining: usize,
 }
 
-/// A data message whose frames are still arriving.
+/// A data message whose frames are still arriving; `data` holds only what
+/// has arrived.
 #[derive(Debug)]
 struct Partial {
     text: bool,
@@ -245,11 +246,10 @@ impl Decoder {
             let Some(partial) = &mut self.message else {
                 return Ok(());
             };
+            // No reservation by the declared size: a peer that sends a header
+            // and stalls must not cost us the whole message. The buffer grows
+            // with what arrives (doubling, so copying stays linear).
             let start = partial.data.len();
-            if start == 0 && position == 0 {
-                // The payload's size is known and within budget: one allocation.
-                partial.data.reserve(frame.remaining + chunk.len());
-            }
             partial.data.extend_from_slice(chunk);
             &mut partial.data[start..]
         };
@@ -295,10 +295,17 @@ impl Decoder {
 }
 
 fn finish_message(text: bool, data: BytesMut) -> Result<Message, Violation> {
-    let payload = if text {
-        Payload::Text(Utf8Bytes::try_from(data.freeze()).map_err(|_| Violation::InvalidUtf8)?)
+    // A message that grew in pieces may hold up to twice its size; the queue's
+    // budget counts its length, so give back the slack.
+    let data = if data.capacity() > data.len() + data.len() / 4 {
+        Bytes::copy_from_slice(&data)
     } else {
-        Payload::Binary(data.freeze())
+        data.freeze()
+    };
+    let payload = if text {
+        Payload::Text(Utf8Bytes::try_from(data).map_err(|_| Violation::InvalidUtf8)?)
+    } else {
+        Payload::Binary(data)
     };
     Ok(Message::from(payload))
 }
@@ -482,5 +489,46 @@ mod tests {
             decoder.decode(&mut input),
             Err(Violation::Protocol(_))
         ));
+    }
+}
+
+#[cfg(test)]
+mod memory_tests {
+    use super::*;
+
+    /// A header that promises a large payload and then stalls costs the bytes
+    /// that came, not the bytes promised.
+    #[test]
+    fn a_stalled_frame_holds_only_what_arrived() {
+        let mut decoder = Decoder::new(Role::Server, 1 << 20);
+        let mut frame = vec![0x82, 0x80 | 127];
+        frame.extend_from_slice(&(1_000_000u64).to_be_bytes());
+        frame.extend_from_slice(&[1, 2, 3, 4]); // mask
+        frame.extend_from_slice(&[0; 10]);
+        let mut input = &frame[..];
+        assert_eq!(decoder.decode(&mut input), Ok(None));
+        let held = decoder.message.as_ref().map_or(0, |m| m.data.capacity());
+        assert!(held < 4096, "{held} bytes held for 10 received");
+    }
+
+    /// Without a reservation up front, a large message read in many pieces
+    /// still arrives whole and in order.
+    #[test]
+    fn a_message_assembled_in_pieces_arrives_whole() {
+        let mut decoder = Decoder::new(Role::Client, 1 << 20);
+        let mut frame = vec![0x82, 126];
+        frame.extend_from_slice(&(40_000u16).to_be_bytes());
+        frame.extend(std::iter::repeat_n(7u8, 40_000));
+        let mut message = None;
+        for piece in frame.chunks(3_000) {
+            let mut input = piece;
+            if let Some(Event::Message(m)) = decoder.decode(&mut input).unwrap() {
+                message = Some(m);
+            }
+        }
+        let message = message.expect("the message");
+        assert_eq!(message.len(), 40_000);
+        let bytes = message.into_payload();
+        assert!(bytes.len() == 40_000 && bytes.iter().all(|&b| b == 7));
     }
 }

@@ -141,23 +141,46 @@ pub(crate) struct Writer {
     role: Role,
     /// Bytes accepted for sending that the socket has not taken yet, in order.
     backlog: VecDeque<Bytes>,
+    /// The answer to the latest ping, sent once the backlog is out (at a frame
+    /// boundary). A newer ping replaces it (RFC 6455 §5.5.3 allows answering
+    /// only the latest), so a ping flood costs one pong, however long the
+    /// socket stays full.
+    pong: Option<Bytes>,
 }
+
+/// A backlog's slice list is dropped once empty if it grew past this, so that
+/// one blocked batch does not cost every connection memory for life.
+const BACKLOG_KEEP: usize = 4;
 
 impl Writer {
     pub(crate) fn new(role: Role) -> Self {
         Self {
             role,
             backlog: VecDeque::new(),
+            pong: None,
         }
     }
 
     /// Whether bytes are waiting for the socket.
     pub(crate) fn has_backlog(&self) -> bool {
-        !self.backlog.is_empty()
+        !self.backlog.is_empty() || self.pong.is_some()
     }
 
-    /// Queues one frame behind the backlog (for pongs and the final close).
-    pub(crate) fn queue(&mut self, opcode: OpCode, payload: &[u8]) {
+    /// Answers a ping, behind the backlog; replaces an answer not yet sent.
+    pub(crate) fn queue_pong(&mut self, payload: &[u8]) {
+        self.pong = Some(self.encode(OpCode::Pong, payload));
+    }
+
+    /// Queues a close frame behind the backlog (and a pending pong).
+    pub(crate) fn queue_close(&mut self, payload: &[u8]) {
+        if let Some(pong) = self.pong.take() {
+            self.backlog.push_back(pong);
+        }
+        let frame = self.encode(OpCode::Close, payload);
+        self.backlog.push_back(frame);
+    }
+
+    fn encode(&self, opcode: OpCode, payload: &[u8]) -> Bytes {
         let mut frame = Vec::with_capacity(header::MAX_HEADER_LEN + payload.len());
         let mask = mask_key(self.role);
         header::encode(&mut frame, opcode, payload.len(), mask);
@@ -166,7 +189,7 @@ impl Writer {
         if let Some(key) = mask {
             mask::apply(&mut frame[start..], key, 0);
         }
-        self.backlog.push_back(Bytes::from(frame));
+        Bytes::from(frame)
     }
 
     /// Writes the backlog until it is empty (`Ready(Ok)`) or the socket blocks.
@@ -175,7 +198,13 @@ impl Writer {
         io: &mut S,
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<()>> {
-        while !self.backlog.is_empty() {
+        loop {
+            if self.backlog.is_empty() {
+                match self.pong.take() {
+                    Some(pong) => self.backlog.push_back(pong),
+                    None => break,
+                }
+            }
             let mut slices = [IoSlice::new(&[]); MAX_SLICES];
             let mut count = 0;
             for (slot, bytes) in slices.iter_mut().zip(&self.backlog) {
@@ -196,6 +225,9 @@ impl Writer {
                 }
             }
         }
+        if self.backlog.capacity() > BACKLOG_KEEP {
+            self.backlog = VecDeque::new();
+        }
         Poll::Ready(Ok(()))
     }
 
@@ -209,7 +241,7 @@ impl Writer {
         cx: &mut Context<'_>,
         fill: impl FnOnce(&mut Batch<'_>) -> R,
     ) -> (R, Poll<io::Result<()>>) {
-        debug_assert!(self.backlog.is_empty());
+        debug_assert!(!self.has_backlog());
         let vectored = io.is_write_vectored();
         let build_and_write = |staging: &mut Staging| {
             staging.bytes.clear();
@@ -425,7 +457,9 @@ mod tests {
                         }
                     });
                 }
-                writer.queue(OpCode::Ping, b"hi");
+                writer.queue_pong(b"first");
+                writer.queue_pong(b"hi"); // replaces the first: one pong
+                writer.queue_close(&[0x03, 0xe8]);
                 while writer.poll_backlog(&mut socket, &mut cx).is_pending() {}
                 let peer_role = match role {
                     Role::Server => Role::Client,
@@ -441,7 +475,8 @@ mod tests {
                     .iter()
                     .map(|p| Event::Message(Message::binary(p.clone())))
                     .collect();
-                expected.push(Event::Ping(Bytes::from_static(b"hi")));
+                expected.push(Event::Pong);
+                expected.push(Event::Close(Some((1000, String::new()))));
                 assert_eq!(got, expected, "{role:?} vectored {vectored} take {take}");
                 assert!(input.is_empty());
             }
