@@ -407,14 +407,19 @@ where
                     batch.push_slice(OpCode::Ping, &[]);
                     frames += 1;
                 }
-                let taken = shared.take_outbound(BATCH, BATCH_BYTES, |message| {
+                // Taken out under the lock, encoded after it: an application
+                // thread calling `try_send` never waits for our copying.
+                let mut messages = batch.take_message_buffer();
+                let taken = shared.take_outbound(BATCH, BATCH_BYTES, &mut messages);
+                for message in messages.drain(..) {
                     let opcode = if message.is_text() {
                         OpCode::Text
                     } else {
                         OpCode::Binary
                     };
                     batch.push(opcode, message.payload());
-                });
+                }
+                batch.return_message_buffer(messages);
                 frames += taken.count;
                 let mut close_sent = false;
                 if taken.queue_empty

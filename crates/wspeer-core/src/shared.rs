@@ -407,14 +407,13 @@ impl Shared {
         self.notify_app();
     }
 
-    /// Takes queued messages, oldest first, under one lock: at most `max_count`,
-    /// stopping once `max_bytes` are taken. `each` sees every message taken
-    /// (it must not call back into this connection).
+    /// Moves queued messages, oldest first, to `out` under one lock: at most
+    /// `max_count`, stopping once `max_bytes` are taken.
     pub(crate) fn take_outbound(
         &self,
         max_count: usize,
         max_bytes: usize,
-        mut each: impl FnMut(&Message),
+        out: &mut Vec<Message>,
     ) -> Taken {
         let mut inner = self.lock();
         let mut taken = Taken::default();
@@ -422,9 +421,9 @@ impl Shared {
             let Some(message) = inner.outbound.pop_front() else {
                 break;
             };
-            each(&message);
             taken.count += 1;
             taken.bytes += message.len();
+            out.push(message);
         }
         taken.queue_empty = inner.outbound.is_empty();
         if taken.queue_empty {

@@ -21,6 +21,7 @@ use super::{
     header::{self, OpCode},
     mask,
 };
+use crate::message::Message;
 
 /// Larger payloads are written from their own buffer (with `writev`) rather
 /// than copied next to their header; fastwebsockets uses the same threshold.
@@ -43,6 +44,9 @@ struct Staging {
     bytes: Vec<u8>,
     /// Payloads written from their own buffer: each follows `bytes[..at]`.
     shared: Vec<(usize, Bytes)>,
+    /// Room for the messages of a batch, taken out of the queue before they
+    /// are encoded (kept here so that no batch allocates it).
+    messages: Vec<Message>,
 }
 
 thread_local! {
@@ -67,6 +71,17 @@ impl Batch<'_> {
         } else {
             self.stage(payload, mask);
         }
+    }
+
+    /// The thread's (empty) list for the messages of this batch; give it back
+    /// with [`Self::return_message_buffer`].
+    pub(crate) fn take_message_buffer(&mut self) -> Vec<Message> {
+        std::mem::take(&mut self.staging.messages)
+    }
+
+    pub(crate) fn return_message_buffer(&mut self, mut messages: Vec<Message>) {
+        messages.clear();
+        self.staging.messages = messages;
     }
 
     /// Adds a frame whose payload is copied from `payload`.
@@ -346,6 +361,7 @@ impl Writer {
 }
 
 fn staging_done(staging: &mut Staging) {
+    staging.messages.clear();
     staging.shared.clear();
     staging.bytes.clear();
     if staging.bytes.capacity() > KEEP_AT_MOST {
