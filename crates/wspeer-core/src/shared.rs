@@ -319,11 +319,12 @@ impl Shared {
         self.wake_for_control();
     }
 
-    /// Puts back a `set_no_delay` the handshake read but could not apply, for
-    /// the I/O loop's first look at the control flags.
-    pub(crate) fn keep_no_delay(&self, enabled: bool) {
-        self.lock().no_delay_request.get_or_insert(enabled);
-        self.control_changed.store(true, Ordering::Release);
+    /// Whether the application gave up on the connection (`close` while
+    /// connecting, or every handle dropped). Reads without taking anything, so
+    /// that the I/O loop still finds every request made during the handshake.
+    pub(crate) fn abandoned(&self) -> bool {
+        let inner = self.lock();
+        inner.abort || inner.handles == 0
     }
 
     fn wake_for_control(&self) {

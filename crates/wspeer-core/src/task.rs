@@ -163,12 +163,7 @@ async fn run_handshake<T>(
     let limit = shared.config.handshake_timeout;
     let abandoned = poll_fn(|cx| {
         shared.register_task(cx.waker());
-        let control = shared.control();
-        if let Some(enabled) = control.no_delay {
-            // For the socket once it is open (the handshake owns it now).
-            shared.keep_no_delay(enabled);
-        }
-        if control.abort || control.handles_gone {
+        if shared.abandoned() {
             Poll::Ready(())
         } else {
             Poll::Pending
