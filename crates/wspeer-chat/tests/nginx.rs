@@ -10,9 +10,8 @@ mod support;
 
 use std::{process::Stdio, sync::atomic::Ordering::Relaxed, time::Duration};
 
-use support::{Node, Redis, WAIT, redis_server, said, send, wait_for, who_until};
+use support::{Node, Redis, WAIT, http_get, redis_server, said, send, wait_for, who_until};
 use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
     net::TcpStream,
     process::Command,
     time::{sleep, timeout},
@@ -107,15 +106,7 @@ async fn the_documented_nginx_configuration_fronts_a_cluster() {
     .expect("nginx listening in time");
 
     // Plain HTTP through the proxy.
-    let mut tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-    tcp.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        .await
-        .unwrap();
-    let mut response = String::new();
-    timeout(WAIT, tcp.read_to_string(&mut response))
-        .await
-        .unwrap()
-        .unwrap();
+    let response = http_get(port, "/healthz").await;
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert!(response.ends_with("ok\n"), "{response}");
 

@@ -161,16 +161,7 @@ impl Node {
 
     /// The whole HTTP response to `GET path`.
     pub async fn http_get(&self, path: &str) -> String {
-        let mut tcp = TcpStream::connect(("127.0.0.1", self.port)).await.unwrap();
-        tcp.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
-            .await
-            .unwrap();
-        let mut response = String::new();
-        timeout(WAIT, tcp.read_to_string(&mut response))
-            .await
-            .unwrap()
-            .unwrap();
-        response
+        http_get(self.port, path).await
     }
 
     pub async fn shutdown(mut self) {
@@ -228,4 +219,21 @@ pub async fn who_until(ws: &mut WebSocket, done: impl Fn(&[String]) -> bool) -> 
 /// The text after `Says: `, for chat lines.
 pub fn said(line: &str) -> Option<&str> {
     line.split_once("] Says: ").map(|(_, text)| text)
+}
+
+/// The whole HTTP response to `GET path` from 127.0.0.1:`port` (a chat server
+/// or a proxy in front of it: `Connection: close` makes either end it).
+pub async fn http_get(port: u16, path: &str) -> String {
+    let mut tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    tcp.write_all(
+        format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .await
+    .unwrap();
+    let mut response = String::new();
+    timeout(WAIT, tcp.read_to_string(&mut response))
+        .await
+        .unwrap()
+        .unwrap();
+    response
 }
