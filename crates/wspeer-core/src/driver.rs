@@ -227,9 +227,7 @@ where
             self.pending_in = None;
         }
 
-        if let Err(exit) = self.poll_heartbeat(cx) {
-            return Poll::Ready(exit);
-        }
+        self.poll_heartbeat(cx);
         let wrote = match self.poll_write(cx) {
             Ok(n) => n,
             Err(exit) => return Poll::Ready(exit),
@@ -315,14 +313,14 @@ where
 
     /// Runs the heartbeat timer: a ping is due every interval; an interval that
     /// ends with the last ping unanswered is marked for [`Self::check_heartbeat`].
-    fn poll_heartbeat(&mut self, cx: &mut Context<'_>) -> Result<(), Exit> {
+    fn poll_heartbeat(&mut self, cx: &mut Context<'_>) {
         let closing = self.closing();
         let Some(hb) = &mut self.heartbeat else {
-            return Ok(());
+            return;
         };
         // As in Godot, the heartbeat only runs while the connection is open.
         if closing {
-            return Ok(());
+            return;
         }
         while hb.timer.as_mut().poll(cx).is_ready() {
             hb.timer.as_mut().reset(Instant::now() + hb.interval);
@@ -333,7 +331,6 @@ where
                 hb.ping_due = true;
             }
         }
-        Ok(())
     }
 
     /// After this wake-up's reads: drops a peer that left a ping unanswered for
