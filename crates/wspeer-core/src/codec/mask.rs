@@ -1,27 +1,25 @@
-//! The XOR mask of RFC 6455 §5.3, eight bytes at a time.
+//! The XOR mask of RFC 6455 §5.3, a 64-byte block at a time.
+
+/// Bytes XORed per step: a fixed-size block that the compiler turns into a few
+/// vector instructions (16 bytes each with the baseline SSE2), where a loop
+/// over `u64` words stays scalar.
+const BLOCK: usize = 64;
 
 /// XORs `data` with `key`, where `data[0]` is at position `offset` of the
 /// payload (so the key is rotated to match). Returns the position after `data`.
 pub(crate) fn apply(data: &mut [u8], key: [u8; 4], offset: usize) -> usize {
     let shift = offset & 3;
-    let rotated = [
-        key[shift],
-        key[(shift + 1) & 3],
-        key[(shift + 2) & 3],
-        key[(shift + 3) & 3],
-    ];
-    let wide = u64::from_ne_bytes([
-        rotated[0], rotated[1], rotated[2], rotated[3], rotated[0], rotated[1], rotated[2],
-        rotated[3],
-    ]);
-    let mut chunks = data.chunks_exact_mut(8);
-    for chunk in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        chunk.copy_from_slice(&(u64::from_ne_bytes(word) ^ wide).to_ne_bytes());
+    let rotated: [u8; 4] = std::array::from_fn(|i| key[(shift + i) & 3]);
+    let block: [u8; BLOCK] = std::array::from_fn(|i| rotated[i & 3]);
+    let mut blocks = data.chunks_exact_mut(BLOCK);
+    for chunk in &mut blocks {
+        for (byte, k) in chunk.iter_mut().zip(block) {
+            *byte ^= k;
+        }
     }
-    for (i, byte) in chunks.into_remainder().iter_mut().enumerate() {
-        *byte ^= rotated[i & 3];
+    // Shorter than a block; BLOCK is a multiple of 4, so the key lines up.
+    for (byte, k) in blocks.into_remainder().iter_mut().zip(block) {
+        *byte ^= k;
     }
     offset + data.len()
 }
@@ -40,7 +38,7 @@ mod tests {
     fn matches_the_byte_by_byte_definition_at_every_offset_and_length() {
         let key = [0x12, 0x34, 0x56, 0x78];
         for offset in 0..9 {
-            for len in 0..40 {
+            for len in 0..200 {
                 let original: Vec<u8> = (0..len as u8).map(|b| b.wrapping_mul(37)).collect();
                 let mut fast = original.clone();
                 let mut slow = original.clone();
