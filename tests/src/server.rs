@@ -107,6 +107,21 @@ impl TestServer {
     }
 }
 
+/// A connected pair: a wspeer client with `client_config` and the server's side
+/// of the same connection, accepted by a listener with `server_config`.
+/// Returns `(server_side, client)`; the listener keeps running until both drop.
+pub async fn connected(server_config: Config, client_config: Config) -> (WebSocket, WebSocket) {
+    let mut server = TestServer::start(server_config).await;
+    let client = within(
+        "the client to connect",
+        connect_with(&server.url("/"), client_config),
+    )
+    .await
+    .expect("the client connects");
+    let ws = server.accept().await;
+    (ws, client)
+}
+
 impl Drop for TestServer {
     fn drop(&mut self) {
         self.task.abort();

@@ -30,6 +30,7 @@ use crate::{
         scratch,
         writer::{BATCH_BYTES, Writer},
     },
+    handler::{BoxedHandler, Outbox},
     message::Message,
     shared::{CloseRequest, Shared},
     state::CloseStatus,
@@ -81,6 +82,9 @@ pub(crate) struct Driver<S> {
     /// The peer broke the protocol: the close we will send once the application
     /// has taken (and answered) what arrived before the violation.
     failing: Option<(u16, &'static str)>,
+    /// The application's handler (`WebSocket::serve`): messages go to it, not
+    /// to the inbound queue.
+    handler: Option<BoxedHandler>,
 }
 
 struct Heartbeat {
@@ -126,6 +130,7 @@ where
             heartbeat,
             discard_inbound: false,
             failing: None,
+            handler: None,
             shared,
         }
     }
@@ -226,6 +231,9 @@ where
             self.discard_inbound = true;
             self.pending_in = None;
         }
+        if let Some(handler) = control.handler.0 {
+            self.start_handler(handler);
+        }
 
         self.poll_heartbeat(cx);
         let wrote = match self.poll_write(cx) {
@@ -250,6 +258,15 @@ where
             }
             Err(exit) => return Poll::Ready(exit),
         };
+        // A handler's replies go out in this same wake-up.
+        let wrote = if self.handler.is_some() && self.shared.outbound_waiting() {
+            match self.poll_write(cx) {
+                Ok(n) => wrote.max(n),
+                Err(exit) => return Poll::Ready(exit),
+            }
+        } else {
+            wrote
+        };
         if let Err(exit) = self.check_heartbeat(cx) {
             return Poll::Ready(exit);
         }
@@ -268,7 +285,9 @@ where
         if let Some((code, reason)) = self.failing
             && self.pending_in.is_none()
             && all_out
-            && self.shared.drained(self.discard_inbound)
+            && self
+                .shared
+                .drained(self.discard_inbound || self.handler.is_some())
         {
             return Poll::Ready(Exit::Fail(code, reason));
         }
@@ -286,6 +305,19 @@ where
             cx.waker().wake_by_ref();
         }
         Poll::Pending
+    }
+
+    /// From now on every message goes to `handler`; first those that were
+    /// already queued, in order.
+    fn start_handler(&mut self, mut handler: BoxedHandler) {
+        let outbox = Outbox::new(&self.shared);
+        while let Ok(message) = self.shared.try_recv() {
+            handler(message, &outbox);
+        }
+        if let Some(message) = self.pending_in.take() {
+            handler(message, &outbox);
+        }
+        self.handler = Some(handler);
     }
 
     fn closing(&self) -> bool {
@@ -546,17 +578,17 @@ where
             };
             *events += 1;
             match event {
-                Event::Message(message) => {
-                    if !self.discard_inbound {
-                        match self.shared.push_inbound(message) {
-                            Ok(()) => *delivered = true,
-                            Err(message) => {
-                                self.pending_in = Some(message);
-                                return Ok(());
-                            }
+                Event::Message(message) => match &mut self.handler {
+                    _ if self.discard_inbound => {}
+                    Some(handler) => handler(message, &Outbox::new(&self.shared)),
+                    None => match self.shared.push_inbound(message) {
+                        Ok(()) => *delivered = true,
+                        Err(message) => {
+                            self.pending_in = Some(message);
+                            return Ok(());
                         }
-                    }
-                }
+                    },
+                },
                 Event::Ping(payload) => {
                     if !self.close_sent {
                         self.writer.queue_pong(&payload);

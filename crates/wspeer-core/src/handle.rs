@@ -5,6 +5,7 @@ use std::{net::SocketAddr, sync::Arc};
 
 use crate::{
     error::{CloseError, ConnectError, SendError, TryRecvError},
+    handler::Outbox,
     message::Message,
     shared::{Shared, Snapshot},
     state::{CloseStatus, ConnectionInfo, ReadyState},
@@ -122,6 +123,41 @@ impl WebSocket {
         self.receiver.recv().await
     }
 
+    /// Hands every message to `on_message`, called inside the connection's own
+    /// task as soon as the message is decoded (messages already received come
+    /// first, in order), until the connection closes; then tells how it closed.
+    ///
+    /// This is the fastest way to answer messages: what the handler sends
+    /// through its [`Outbox`] goes out in the same wake-up, with no hand-off to
+    /// another task. In exchange the handler runs on the runtime thread that
+    /// does this connection's I/O: it must not block, and while it runs no
+    /// other connection on that thread makes progress. It is dropped when the
+    /// connection ends; a handler that panics ends the connection abruptly.
+    ///
+    /// The inbound queue is not used, so `max_queued_packets` and
+    /// `inbound_buffer_size` limit nothing here but the size of one message
+    /// (larger ones still close with 1009). Sends obey the outbound limits: see
+    /// [`Outbox`].
+    ///
+    /// ```
+    /// # use wspeer_core::{Config, Listener};
+    /// # async fn run(mut listener: Listener) {
+    /// let ws = listener.accept().await;
+    /// tokio::spawn(ws.serve(|message, out| {
+    ///     // An echo; a full outbound queue gives the message back, dropped here.
+    ///     let _ = out.try_send(message);
+    /// }));
+    /// # }
+    /// ```
+    pub async fn serve<F>(self, on_message: F) -> CloseStatus
+    where
+        F: FnMut(Message, &Outbox<'_>) + Send + 'static,
+    {
+        self.shared().install_handler(Box::new(on_message));
+        // Holding `self` keeps the connection's handles alive while it serves.
+        self.closed().await
+    }
+
     /// Starts the closing handshake; see [`Sender::close`].
     pub fn close(&self, code: i32, reason: &str) -> Result<(), CloseError> {
         self.sender.close(code, reason)
@@ -224,6 +260,12 @@ impl SnapshotView<'_> {
 }
 
 impl Sender {
+    pub(crate) fn from_shared(shared: Arc<Shared>) -> Self {
+        Self {
+            handle: HandleRef::new(shared),
+        }
+    }
+
     fn shared(&self) -> &Shared {
         &self.handle.0
     }

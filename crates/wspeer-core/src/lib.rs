@@ -49,6 +49,7 @@ mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 mod handle;
+mod handler;
 mod http_head;
 mod http_service;
 mod listener;
@@ -72,6 +73,7 @@ pub use error::{
     CloseError, ConfigError, ConnectError, SendError, TlsConfigError, TlsError, TryRecvError,
 };
 pub use handle::{Receiver, Sender, SnapshotView, WebSocket};
+pub use handler::Outbox;
 pub use http_service::{HttpRequest, HttpResponse, HttpService, HttpServiceRef};
 pub use listener::{Listener, MAX_PENDING_HANDSHAKES};
 pub use message::{Message, MessageKind};

@@ -19,6 +19,7 @@ use tokio::sync::Notify;
 use crate::{
     config::Config,
     error::{CloseError, ConnectError, SendError, TryRecvError},
+    handler::{BoxedHandler, HandlerSlot},
     message::Message,
     state::{CloseStatus, ConnectionInfo, ReadyState},
 };
@@ -41,6 +42,8 @@ pub(crate) struct Control {
     pub(crate) handles_gone: bool,
     /// `set_no_delay` was called on the open connection.
     pub(crate) no_delay: Option<bool>,
+    /// `serve` handed over a handler for the messages.
+    pub(crate) handler: HandlerSlot,
 }
 
 #[derive(Debug)]
@@ -67,6 +70,7 @@ struct Inner {
     abort: bool,
     close_request: Option<CloseRequest>,
     no_delay_request: Option<bool>,
+    handler: HandlerSlot,
     handles: usize,
 }
 
@@ -114,6 +118,7 @@ impl Shared {
                 abort: false,
                 close_request: None,
                 no_delay_request: None,
+                handler: HandlerSlot::default(),
                 handles: 0,
             }),
             task_waker: AtomicWaker::new(),
@@ -170,6 +175,22 @@ impl Shared {
 
     /// Queues a message, or gives it back at once when it cannot be queued.
     pub(crate) fn try_send(&self, message: Message) -> Result<(), SendError> {
+        // The task drains the queue until it is empty or the socket blocks, so it
+        // only needs a wake-up when the queue was empty.
+        if self.enqueue(message)? {
+            self.task_waker.wake();
+        }
+        Ok(())
+    }
+
+    /// [`Self::try_send`] from inside the task (a handler): the task writes
+    /// before it sleeps, so waking it would only cost it a second poll.
+    pub(crate) fn try_send_from_task(&self, message: Message) -> Result<(), SendError> {
+        self.enqueue(message).map(|_| ())
+    }
+
+    /// Queues a message; returns whether the queue was empty before.
+    fn enqueue(&self, message: Message) -> Result<bool, SendError> {
         let mut inner = self.lock();
         if inner.state != ReadyState::Open || inner.close_request.is_some() {
             return Err(SendError::NotOpen(message));
@@ -191,13 +212,7 @@ impl Shared {
         if was_idle {
             self.outbound_waiting.store(true, Ordering::Release);
         }
-        drop(inner);
-        // The task drains the queue until it is empty or the socket blocks, so it
-        // only needs a wake-up when the queue was empty.
-        if was_idle {
-            self.task_waker.wake();
-        }
-        Ok(())
+        Ok(was_idle)
     }
 
     /// A future that completes when room may have been freed in the outbound
@@ -332,6 +347,13 @@ impl Shared {
         self.task_waker.wake();
     }
 
+    /// Hands `handler` to the task, which from then on gives it every message
+    /// instead of queueing it.
+    pub(crate) fn install_handler(&self, handler: BoxedHandler) {
+        self.lock().handler = HandlerSlot(Some(handler));
+        self.wake_for_control();
+    }
+
     pub(crate) fn add_handle(&self) {
         self.lock().handles += 1;
     }
@@ -364,6 +386,7 @@ impl Shared {
             close: inner.close_request.take(),
             handles_gone: inner.handles == 0,
             no_delay: inner.no_delay_request.take(),
+            handler: std::mem::take(&mut inner.handler),
         }
     }
 
@@ -406,6 +429,15 @@ impl Shared {
         inner.outbound_count = 0;
         drop(inner);
         self.notify_app();
+    }
+
+    /// The task ended without saying how (it panicked, or was dropped):
+    /// closed, with the unclean status unless one was recorded.
+    pub(crate) fn set_closed_if_running(&self) {
+        let running = self.lock().state != ReadyState::Closed;
+        if running {
+            self.set_closed(None);
+        }
     }
 
     /// Moves queued messages, oldest first, to `out` under one lock: at most

@@ -146,11 +146,25 @@ type Handshake = Pin<Box<dyn Future<Output = Result<Opened, ConnectError>> + Sen
 /// connection's future was 1,672 bytes; now 432 plus 600 or so boxed (with TCP).
 #[allow(clippy::manual_async_fn)] // on purpose, see above
 fn connection(shared: Arc<Shared>, handshake: Handshake) -> impl Future<Output = ()> {
+    // Outside the async block, so that it also ends a task that never ran.
+    let guard = EndGuard(shared);
     async move {
-        if let Some((ws, info)) = run_handshake(&shared, handshake).await {
+        let shared = &guard.0;
+        if let Some((ws, info)) = run_handshake(shared, handshake).await {
             shared.set_open(info);
-            Box::pin(Driver::new(ws, shared).run()).await;
+            Box::pin(Driver::new(ws, shared.clone()).run()).await;
         }
+    }
+}
+
+/// Closes the connection for its handles however its task ends: a `serve`
+/// handler that panicked, a runtime dropped with the task still in it. Without
+/// it, `closed()` would wait forever and the state would stay open.
+struct EndGuard(Arc<Shared>);
+
+impl Drop for EndGuard {
+    fn drop(&mut self) {
+        self.0.set_closed_if_running();
     }
 }
 

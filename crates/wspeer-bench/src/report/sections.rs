@@ -237,19 +237,24 @@ pub fn targets_table(results: &SuiteResults) -> Table {
             said,
         ]);
     };
-    for workload in &WORKLOADS[..3] {
-        let name = format!(
-            "async core ≥ {CORE_TARGET:.1}× fastwebsockets, {}",
-            workload.name
-        );
-        echo_row(
-            &mut table,
-            name,
-            ServerKind::WspeerAsync,
-            ServerKind::Fastwebsockets,
-            workload,
-            CORE_TARGET,
-        );
+    for (kind, style) in [
+        (ServerKind::WspeerAsync, "recv/send"),
+        (ServerKind::WspeerHandler, "serve"),
+    ] {
+        for workload in &WORKLOADS[..3] {
+            let name = format!(
+                "async core ({style}) ≥ {CORE_TARGET:.1}× fastwebsockets, {}",
+                workload.name
+            );
+            echo_row(
+                &mut table,
+                name,
+                kind,
+                ServerKind::Fastwebsockets,
+                workload,
+                CORE_TARGET,
+            );
+        }
     }
     for (kind, mode) in [
         (ServerKind::WspeerPollThisThread, "this thread"),

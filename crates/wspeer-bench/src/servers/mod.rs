@@ -18,6 +18,9 @@ pub type OnBound<'a> = &'a mut dyn FnMut(u16);
 pub enum ServerKind {
     /// wspeer's async core (`Listener`, `recv`/`send`) on a current-thread runtime.
     WspeerAsync,
+    /// The async core with `WebSocket::serve`: the echo runs inside each
+    /// connection's task.
+    WspeerHandler,
     /// wspeer's poll facade: `TcpServer` and `WebSocketPeer`s polled in a loop,
     /// the I/O on the facade's background thread.
     WspeerPoll,
@@ -36,9 +39,10 @@ pub enum ServerKind {
 
 impl ServerKind {
     /// Every kind, in the order reports list them.
-    pub const ALL: [ServerKind; 6] = [
+    pub const ALL: [ServerKind; 7] = [
         ServerKind::Fastwebsockets,
         ServerKind::WspeerAsync,
+        ServerKind::WspeerHandler,
         ServerKind::WspeerPoll,
         ServerKind::WspeerPollThisThread,
         ServerKind::Tungstenite,
@@ -46,9 +50,10 @@ impl ServerKind {
     ];
 
     /// The WebSocket servers (every kind but the raw TCP echo).
-    pub const WEBSOCKET: [ServerKind; 5] = [
+    pub const WEBSOCKET: [ServerKind; 6] = [
         ServerKind::Fastwebsockets,
         ServerKind::WspeerAsync,
+        ServerKind::WspeerHandler,
         ServerKind::WspeerPoll,
         ServerKind::WspeerPollThisThread,
         ServerKind::Tungstenite,
@@ -58,6 +63,7 @@ impl ServerKind {
     pub fn name(self) -> &'static str {
         match self {
             ServerKind::WspeerAsync => "wspeer-async",
+            ServerKind::WspeerHandler => "wspeer-handler",
             ServerKind::WspeerPoll => "wspeer-poll",
             ServerKind::WspeerPollThisThread => "wspeer-poll-this-thread",
             ServerKind::Tungstenite => "tungstenite",
@@ -81,6 +87,7 @@ impl ServerKind {
     pub fn label(self) -> &'static str {
         match self {
             ServerKind::WspeerAsync => "wspeer async core",
+            ServerKind::WspeerHandler => "wspeer async core, serve",
             ServerKind::WspeerPoll => "wspeer poll facade",
             ServerKind::WspeerPollThisThread => "wspeer poll facade, this thread",
             ServerKind::Tungstenite => "tokio-tungstenite (default)",
@@ -93,6 +100,7 @@ impl ServerKind {
     pub fn run(self, addr: &str, on_bound: OnBound<'_>) -> anyhow::Result<()> {
         match self {
             ServerKind::WspeerAsync => wspeer_async::run(addr, on_bound),
+            ServerKind::WspeerHandler => wspeer_async::run_handler(addr, on_bound),
             ServerKind::WspeerPoll => wspeer_poll::run(addr, on_bound),
             ServerKind::WspeerPollThisThread => wspeer_poll::run_this_thread(addr, on_bound),
             ServerKind::Tungstenite => tungstenite::run(addr, on_bound),
