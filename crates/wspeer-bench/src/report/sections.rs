@@ -31,7 +31,8 @@ pub fn markdown(results: &SuiteResults, config: &SuiteConfig) -> String {
         "Servers pinned to CPU {}, load generator pinned to CPU 0; warm-up {:?}, \
          window {:?} per echo run; {} rounds (servers take turns), the best kept. \
          \"others' CPU %\" is what other processes on the machine used during the \
-         kept window (100 % = one CPU): a high figure marks a disturbed run.\n",
+         kept window, plus what the hypervisor took (steal), not counting interrupt \
+         time (100 % = one CPU): a high figure marks a disturbed run.\n",
         config
             .server_cpu
             .map_or("(none)".to_owned(), |c| c.to_string()),
