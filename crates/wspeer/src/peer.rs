@@ -311,7 +311,9 @@ impl WebSocketPeer {
         }
         let connection = self.connection.as_ref().ok_or(SendError::NotOpen)?;
         let len = message.len();
-        connection.ws.try_send(message)?;
+        connection
+            .runtime
+            .waking(|| connection.ws.try_send(message))?;
         self.view.buffered_amount += len;
         Ok(())
     }

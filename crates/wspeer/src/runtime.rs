@@ -197,6 +197,15 @@ impl RuntimeRef {
         }
     }
 
+    /// Runs `f`, which may wake connection tasks (a send), where waking them is
+    /// cheapest: inside the runtime's context when it runs on this thread.
+    pub(crate) fn waking<R>(&self, f: impl FnOnce() -> R) -> R {
+        match &self.keep {
+            Keep::ThisThread(this_thread) => this_thread.in_context(f),
+            _ => f(),
+        }
+    }
+
     /// Spawns `future`, keeping a background runtime alive until it ends.
     pub(crate) fn spawn<F>(&self, future: F)
     where

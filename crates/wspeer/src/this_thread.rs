@@ -114,6 +114,18 @@ impl ThisThread {
         }
     }
 
+    /// Runs `f` inside this runtime's context (without a tick), so that the
+    /// connection tasks it wakes are queued on this thread, where the next tick
+    /// runs them. Woken from outside, each one also wrote to the runtime's
+    /// eventfd: one system call per message sent.
+    pub(crate) fn in_context<R>(&self, f: impl FnOnce() -> R) -> R {
+        match &self.runtime {
+            // `block_on` polls the future first, and it is ready at once.
+            Some(runtime) if Handle::try_current().is_err() => runtime.block_on(async { f() }),
+            _ => f(),
+        }
+    }
+
     /// Runs the connections until one has news or `timeout` passes.
     pub(crate) fn wait_for_activity(&self, timeout: Duration) -> bool {
         self.run(async {
