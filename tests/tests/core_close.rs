@@ -14,7 +14,7 @@ use wspeer_core::{
 use wspeer_tests::{
     frames::{BINARY, CLOSE, client_frame, close_payload, read_frame},
     raw_http::{raw_client_handshake, raw_server_handshake},
-    server::TestServer,
+    server::{TestServer, connected},
     within,
 };
 
@@ -25,25 +25,9 @@ fn status(code: i32, reason: &str) -> CloseStatus {
     }
 }
 
-/// A wspeer client connected to a wspeer server: (server side, client side).
-async fn pair(
-    server_config: Config,
-    client_config: Config,
-) -> (wspeer_core::WebSocket, wspeer_core::WebSocket, TestServer) {
-    let mut server = TestServer::start(server_config).await;
-    let client = within(
-        "the client to connect",
-        connect_with(&server.url("/"), client_config),
-    )
-    .await
-    .expect("connect");
-    let ws = server.accept().await;
-    (ws, client, server)
-}
-
 #[tokio::test]
 async fn client_close_code_and_reason_reach_the_server() {
-    let (mut ws, client, _server) = pair(Config::default(), Config::default()).await;
+    let (mut ws, client) = connected(Config::default(), Config::default()).await;
     client.close(4001, "client done").expect("close");
     assert_eq!(client.ready_state(), ReadyState::Closing);
     assert_eq!(within("the server to see the close", ws.recv()).await, None);
@@ -62,7 +46,7 @@ async fn client_close_code_and_reason_reach_the_server() {
 
 #[tokio::test]
 async fn server_close_code_and_reason_reach_the_client() {
-    let (ws, mut client, _server) = pair(Config::default(), Config::default()).await;
+    let (ws, mut client) = connected(Config::default(), Config::default()).await;
     ws.close(4002, "server done").expect("close");
     assert_eq!(
         within("the client to see the close", client.recv()).await,
@@ -80,7 +64,7 @@ async fn server_close_code_and_reason_reach_the_client() {
 
 #[tokio::test]
 async fn longest_allowed_reason_travels_whole() {
-    let (ws, client, _server) = pair(Config::default(), Config::default()).await;
+    let (ws, client) = connected(Config::default(), Config::default()).await;
     let reason = "é".repeat(61) + "x"; // 123 bytes of UTF-8, the most a frame holds
     assert_eq!(reason.len(), 123);
     client.close(3000, &reason).expect("close");
@@ -157,7 +141,7 @@ async fn close_minus_one_drops_tcp_without_a_close_frame() {
 
 #[tokio::test]
 async fn invalid_close_requests_are_refused_and_the_connection_stays_open() {
-    let (mut ws, client, _server) = pair(Config::default(), Config::default()).await;
+    let (mut ws, client) = connected(Config::default(), Config::default()).await;
 
     for code in [0, 999, 1004, 1005, 1006, 1015, 2999, 5000, 70000] {
         assert_eq!(
@@ -184,7 +168,7 @@ async fn invalid_close_requests_are_refused_and_the_connection_stays_open() {
 
 #[tokio::test]
 async fn dropping_every_handle_closes_with_1001() {
-    let (ws, mut client, _server) = pair(Config::default(), Config::default()).await;
+    let (ws, mut client) = connected(Config::default(), Config::default()).await;
     drop(ws);
     assert_eq!(
         within("the client to see the close", client.recv()).await,
@@ -195,7 +179,7 @@ async fn dropping_every_handle_closes_with_1001() {
 
 #[tokio::test]
 async fn the_connection_lives_while_one_half_does() {
-    let (ws, mut client, _server) = pair(Config::default(), Config::default()).await;
+    let (ws, mut client) = connected(Config::default(), Config::default()).await;
     let (sender, receiver) = ws.split();
     drop(receiver);
     sender.send("sender alone").await.expect("send");
@@ -214,7 +198,7 @@ async fn the_connection_lives_while_one_half_does() {
 
 #[tokio::test]
 async fn messages_received_before_a_close_stay_readable() {
-    let (ws, mut client, _server) = pair(Config::default(), Config::default()).await;
+    let (ws, mut client) = connected(Config::default(), Config::default()).await;
     for i in 0..3 {
         ws.send(format!("before close {i}")).await.expect("send");
     }

@@ -8,7 +8,7 @@ use wspeer_core::{CloseStatus, Config, Message, ReadyState, connect_with};
 use wspeer_tests::{
     frames::{PING, read_frame},
     raw_http::raw_server_handshake,
-    server::TestServer,
+    server::{TestServer, connected},
     within,
 };
 
@@ -50,14 +50,7 @@ async fn peer_that_never_answers_pings_is_dropped_with_minus_one() {
 #[tokio::test]
 async fn peer_that_answers_pings_stays_connected() {
     let config = Config::default().heartbeat_interval(INTERVAL);
-    let mut server = TestServer::start(config.clone()).await;
-    let mut client = within(
-        "the client to connect",
-        connect_with(&server.url("/"), config),
-    )
-    .await
-    .expect("connect");
-    let mut ws = server.accept().await;
+    let (mut ws, mut client) = connected(config.clone(), config).await;
 
     // Several intervals with both heartbeats running and no data: each side's
     // pings are answered by the other.

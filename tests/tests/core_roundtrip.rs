@@ -6,7 +6,7 @@ use wspeer_core::{Bytes, Config, Message, MessageKind, ReadyState, TryRecvError,
 use wspeer_tests::{
     frames::{self, BINARY, CONTINUATION, PING, PONG, TEXT, client_frame, read_frame},
     raw_http::raw_client_handshake,
-    server::{TestServer, spawn_echo_server},
+    server::{TestServer, connected, spawn_echo_server},
     within,
 };
 
@@ -189,14 +189,7 @@ async fn both_ends_flooding_each_other_do_not_deadlock() {
     const SIZE: usize = 60_000;
     // No outbound byte budget: all 12 MB are queued at once on each side.
     let config = Config::default().outbound_buffer_size(0);
-    let mut server = TestServer::start(config.clone()).await;
-    let client = within(
-        "the client to connect",
-        connect_with(&server.url("/"), config),
-    )
-    .await
-    .expect("connect");
-    let accepted = server.accept().await;
+    let (accepted, client) = connected(config.clone(), config).await;
     let flood = |mut ws: wspeer_core::WebSocket| async move {
         for i in 0..COUNT {
             ws.try_send(Message::binary(vec![i as u8; SIZE]))
