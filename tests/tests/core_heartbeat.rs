@@ -8,7 +8,7 @@ use wspeer_core::{CloseStatus, Config, Message, ReadyState, connect_with};
 use wspeer_tests::{
     frames::{PING, read_frame},
     raw_http::raw_server_handshake,
-    server::{TestServer, connected},
+    server::connected,
     within,
 };
 
@@ -80,14 +80,7 @@ async fn a_full_inbound_queue_does_not_fail_the_heartbeat() {
     let config = Config::default()
         .heartbeat_interval(INTERVAL)
         .max_queued_packets(2);
-    let mut server = TestServer::start(config.clone()).await;
-    let client = within(
-        "the client to connect",
-        connect_with(&server.url("/"), Config::default()),
-    )
-    .await
-    .expect("connect");
-    let mut ws = server.accept().await;
+    let (mut ws, client) = connected(config.clone(), Config::default()).await;
     // Fill the server's queue and more; the rest waits in the socket.
     for i in 0..20 {
         client

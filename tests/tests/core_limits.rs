@@ -9,7 +9,7 @@ use wspeer_core::{CloseStatus, Config, Message, ReadyState, SendError, WebSocket
 use wspeer_tests::{
     frames::{CLOSE, CONTINUATION, TEXT, client_frame, read_frame},
     raw_http::{raw_client_handshake, raw_server_handshake},
-    server::TestServer,
+    server::{TestServer, connected},
     within,
 };
 
@@ -32,14 +32,7 @@ async fn inbound_queue_is_bounded(
     size: usize,
     expected_max: usize,
 ) {
-    let mut server = TestServer::start(server_config).await;
-    let client = within(
-        "the client to connect",
-        connect_with(&server.url("/"), Config::default()),
-    )
-    .await
-    .expect("connect");
-    let mut ws = server.accept().await;
+    let (mut ws, client) = connected(server_config, Config::default()).await;
 
     let sender = client.sender();
     let sending = tokio::spawn(async move {
