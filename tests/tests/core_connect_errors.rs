@@ -194,3 +194,22 @@ async fn oversized_request_head_gets_431() {
         "the request head is over 1024 bytes\n",
     );
 }
+
+#[tokio::test]
+async fn a_client_task_dropped_while_connecting_fails_as_aborted() {
+    // A server that takes the TCP connection and never answers the upgrade.
+    let silent = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/", silent.local_addr().unwrap());
+    let (ws, task) = wspeer_core::start_client(&url, Config::default()).unwrap();
+    let running = tokio::spawn(task);
+    let _held = within("the TCP connection", silent.accept()).await.unwrap();
+    running.abort();
+    let _ = running.await;
+    let result = within("opened() to give up", ws.opened()).await;
+    assert!(matches!(result, Err(ConnectError::Aborted)), "{result:?}");
+    assert!(
+        matches!(ws.connect_error(), Some(ConnectError::Aborted)),
+        "{:?}",
+        ws.connect_error()
+    );
+}

@@ -5,8 +5,15 @@
 
 use std::sync::{Arc, Mutex};
 
-use wspeer_core::{Config, Message, SendError};
-use wspeer_tests::{server::connected, wait::eventually, within};
+use tokio::io::AsyncWriteExt;
+use wspeer_core::{Config, Message, ReadyState, SendError};
+use wspeer_tests::{
+    frames::{CLOSE, TEXT, client_frame, close_payload, read_frame},
+    raw_http::raw_client_handshake,
+    server::{TestServer, connected},
+    wait::eventually,
+    within,
+};
 
 #[tokio::test]
 async fn the_handler_gets_every_message_in_order_including_those_already_queued() {
@@ -135,4 +142,77 @@ async fn a_panicking_handler_ends_only_its_own_connection() {
         within("the other connection's echo", other_client.recv()).await,
         Some(Message::text("still here"))
     );
+}
+
+#[tokio::test]
+async fn a_reply_to_a_message_that_came_with_the_close_goes_out_before_the_close() {
+    let mut server = TestServer::start(Config::default()).await;
+    let (mut raw, _head) = raw_client_handshake(server.addr()).await;
+    let server_side = server.accept().await;
+    let serving = tokio::spawn(server_side.serve(|message, out| {
+        out.try_send(message).unwrap();
+    }));
+    // The first echo proves the handler is in place before the real test.
+    raw.write_all(&client_frame(true, TEXT, b"ready"))
+        .await
+        .unwrap();
+    let ready = within("the first echo", read_frame(&mut raw))
+        .await
+        .unwrap();
+    assert_eq!(ready.map(|f| f.payload), Some(b"ready".to_vec()));
+
+    // A message and the close in one write: the task decodes both in one read,
+    // so the handler's reply is queued when the close arrives.
+    let mut both = client_frame(true, TEXT, b"last words");
+    both.extend(client_frame(true, CLOSE, &close_payload(1000, "bye")));
+    raw.write_all(&both).await.unwrap();
+
+    let reply = within("the reply", read_frame(&mut raw))
+        .await
+        .unwrap()
+        .expect("a frame before the end");
+    assert_eq!(
+        (reply.opcode, reply.payload),
+        (TEXT, b"last words".to_vec())
+    );
+    let close = within("the close", read_frame(&mut raw))
+        .await
+        .unwrap()
+        .expect("the close echo");
+    assert_eq!(
+        (close.close_code(), close.close_reason()),
+        (Some(1000), "bye".to_owned())
+    );
+    let status = within("serve to return", serving).await.unwrap();
+    assert_eq!((status.code, status.reason.as_str()), (1000, "bye"));
+}
+
+#[tokio::test]
+async fn serve_on_a_closed_connection_hands_over_what_was_received_then_drops_the_handler() {
+    let (server_side, client) = connected(Config::default(), Config::default()).await;
+    client.send(Message::text("a")).await.unwrap();
+    client.send(Message::text("b")).await.unwrap();
+    client.close(1000, "bye").unwrap();
+    within("the server side to close", server_side.closed()).await;
+    assert_eq!(server_side.ready_state(), ReadyState::Closed);
+
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = seen.clone();
+    let status = within(
+        "serve to return",
+        server_side.serve(move |message, out| {
+            let text = message.as_text().expect("text").to_owned();
+            let refused = matches!(out.try_send(message), Err(SendError::NotOpen(_)));
+            record.lock().unwrap().push((text, refused));
+        }),
+    )
+    .await;
+    assert_eq!((status.code, status.reason.as_str()), (1000, "bye"));
+    let seen_now: Vec<(String, bool)> = seen.lock().unwrap().clone();
+    assert_eq!(
+        seen_now,
+        [("a".to_owned(), true), ("b".to_owned(), true)],
+        "each message once, in order; sends refused as not open"
+    );
+    assert_eq!(Arc::strong_count(&seen), 1, "the handler was dropped");
 }

@@ -69,8 +69,9 @@ pub(crate) struct Driver<S> {
     unflushed_bytes: usize,
     unflushed_count: usize,
     need_flush: bool,
-    /// A close the application asked for, sent once the outbound queue is empty.
-    pending_close: Option<CloseRequest>,
+    /// The payload of a close frame to send once the outbound queue is empty:
+    /// one the application asked for, or the echo of the peer's.
+    pending_close: Option<Vec<u8>>,
     close_sent: bool,
     close_received: Option<CloseStatus>,
     /// Set once a closing handshake starts: the end of `close_timeout`.
@@ -236,7 +237,7 @@ where
         }
 
         self.poll_heartbeat(cx);
-        let wrote = match self.poll_write(cx) {
+        let wrote = match self.poll_write(cx, BATCH) {
             Ok(n) => n,
             Err(exit) => return Poll::Ready(exit),
         };
@@ -258,10 +259,16 @@ where
             }
             Err(exit) => return Poll::Ready(exit),
         };
-        // A handler's replies go out in this same wake-up.
-        let wrote = if self.handler.is_some() && self.shared.outbound_waiting() {
-            match self.poll_write(cx) {
-                Ok(n) => wrote.max(n),
+        // A handler's replies go out in this same wake-up, and so does what
+        // is queued ahead of the echo of a close that just arrived. Not when
+        // the application changed something meanwhile (a handler's
+        // `close(-1)`): the wake-up it asked for comes first.
+        let write_again = (self.handler.is_some() || self.pending_close.is_some())
+            && self.shared.outbound_waiting()
+            && !self.shared.control_changed();
+        let wrote = if write_again {
+            match self.poll_write(cx, BATCH.saturating_sub(wrote)) {
+                Ok(n) => wrote + n,
                 Err(exit) => return Poll::Ready(exit),
             }
         } else {
@@ -332,7 +339,7 @@ where
         if self.closing() {
             return;
         }
-        self.pending_close = Some(request);
+        self.pending_close = Some(close_payload(request.code, &request.reason));
         self.start_close_timer();
     }
 
@@ -390,10 +397,10 @@ where
 
     /// Writes what the socket did not take last time, then batches of queued
     /// messages (with a due ping, and a requested close once the queue is
-    /// empty) until the queue is empty, the socket is full, or [`BATCH`]
-    /// messages are out. Returns how many frames it wrote; [`BATCH`] or more
+    /// empty) until the queue is empty, the socket is full, or `limit`
+    /// messages are out. Returns how many frames it wrote; `limit` or more
     /// means that more are waiting.
-    fn poll_write(&mut self, cx: &mut Context<'_>) -> Result<usize, Exit> {
+    fn poll_write(&mut self, cx: &mut Context<'_>, limit: usize) -> Result<usize, Exit> {
         let mut written = 0;
         loop {
             match self.poll_out(cx) {
@@ -402,11 +409,13 @@ where
                 // The socket is full: nothing new until it takes the backlog.
                 Poll::Pending => return Ok(written),
             }
-            // After a close frame in either direction no data may be sent.
-            if self.close_sent || self.close_received.is_some() {
+            // After our close frame no data may be sent. (After the peer's,
+            // the queue holds only what was accepted before it; the close
+            // timer bounds how long that may take.)
+            if self.close_sent {
                 return Ok(written);
             }
-            if written >= BATCH {
+            if written >= limit {
                 return Ok(written);
             }
             let ping_due = self.heartbeat.as_ref().is_some_and(|hb| hb.ping_due);
@@ -452,10 +461,10 @@ where
                 frames += taken.count;
                 let mut close_sent = false;
                 if taken.queue_empty
-                    && let Some(close) = pending_close.take()
+                    && let Some(payload) = pending_close.take()
                 {
-                    trace!(code = close.code, "sending close frame");
-                    batch.push_slice(OpCode::Close, &close_payload(close.code, &close.reason));
+                    trace!("sending close frame");
+                    batch.push_slice(OpCode::Close, &payload);
                     close_sent = true;
                     frames += 1;
                 }
@@ -626,12 +635,19 @@ where
                             Some((code, reason)) => close_payload(*code, reason),
                             None => Vec::new(),
                         };
-                        self.writer.queue_close(&payload);
-                        self.close_sent = true;
-                        self.need_flush = true;
+                        if self.shared.outbound_waiting() {
+                            // Messages accepted before the close arrived (a
+                            // handler's replies to this very read among them)
+                            // go out first; the queue cannot grow any more.
+                            self.pending_close = Some(payload);
+                        } else {
+                            self.writer.queue_close(&payload);
+                            self.close_sent = true;
+                            self.need_flush = true;
+                            self.pending_close = None;
+                        }
                     }
                     self.close_received = Some(status);
-                    self.pending_close = None;
                     self.shared.set_closing();
                     self.start_close_timer();
                     // Nothing after a close frame means anything.

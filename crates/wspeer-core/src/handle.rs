@@ -133,6 +133,14 @@ impl WebSocket {
     /// does this connection's I/O: it must not block, and while it runs no
     /// other connection on that thread makes progress. It is dropped when the
     /// connection ends; a handler that panics ends the connection abruptly.
+    /// A [`Sender`] the handler keeps (from [`Outbox::sender`]) is a handle
+    /// like any other: while it lives, dropping this future does not close
+    /// the connection.
+    ///
+    /// If the connection closes before the task takes the handler (it was
+    /// already closed when `serve` was called), `serve` itself hands the
+    /// handler the messages still queued; its sends then fail with
+    /// [`SendError::NotOpen`](crate::SendError::NotOpen).
     ///
     /// The inbound queue is not used, so `max_queued_packets` and
     /// `inbound_buffer_size` limit nothing here but the size of one message
@@ -155,7 +163,16 @@ impl WebSocket {
     {
         self.shared().install_handler(Box::new(on_message));
         // Holding `self` keeps the connection's handles alive while it serves.
-        self.closed().await
+        let status = self.closed().await;
+        // The task ended before it took the handler (the connection closed
+        // before `serve` or during it): what it received is still queued.
+        if let Some(mut handler) = self.shared().take_handler() {
+            let outbox = Outbox::new(self.shared());
+            while let Ok(message) = self.shared().try_recv() {
+                handler(message, &outbox);
+            }
+        }
+        status
     }
 
     /// Starts the closing handshake; see [`Sender::close`].

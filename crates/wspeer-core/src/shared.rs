@@ -342,6 +342,12 @@ impl Shared {
         inner.abort || inner.handles == 0
     }
 
+    /// Whether something in [`Control`] changed since the task last read it
+    /// (cheap: no lock).
+    pub(crate) fn control_changed(&self) -> bool {
+        self.control_changed.load(Ordering::Acquire)
+    }
+
     fn wake_for_control(&self) {
         self.control_changed.store(true, Ordering::Release);
         self.task_waker.wake();
@@ -432,12 +438,24 @@ impl Shared {
     }
 
     /// The task ended without saying how (it panicked, or was dropped):
-    /// closed, with the unclean status unless one was recorded.
+    /// closed, with the unclean status unless one was recorded, and a
+    /// connection that never opened fails as aborted.
     pub(crate) fn set_closed_if_running(&self) {
-        let running = self.lock().state != ReadyState::Closed;
-        if running {
-            self.set_closed(None);
+        let mut inner = self.lock();
+        match inner.state {
+            ReadyState::Closed => return,
+            ReadyState::Connecting => {
+                inner.connect_error.get_or_insert(ConnectError::Aborted);
+            }
+            ReadyState::Open | ReadyState::Closing => {}
         }
+        drop(inner);
+        self.set_closed(None);
+    }
+
+    /// Takes back a handler the task never picked up (it had ended first).
+    pub(crate) fn take_handler(&self) -> Option<BoxedHandler> {
+        self.lock().handler.0.take()
     }
 
     /// Moves queued messages, oldest first, to `out` under one lock: at most
