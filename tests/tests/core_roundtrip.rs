@@ -209,3 +209,25 @@ async fn both_ends_flooding_each_other_do_not_deadlock() {
     a.expect("client side");
     b.expect("server side");
 }
+
+#[tokio::test]
+async fn deferred_sends_go_out_once_the_task_is_woken() {
+    let (mut server_side, client) = connected(Config::default(), Config::default()).await;
+    // The first message finds the queue empty: the task needs a wake-up.
+    let wake = client
+        .try_send_deferred(Message::text("one"))
+        .expect("queued")
+        .expect("the queue was empty, so a wake-up is needed");
+    // The second joins a queue the task will drain anyway.
+    assert!(
+        client
+            .try_send_deferred(Message::text("two"))
+            .expect("queued")
+            .is_none()
+    );
+    wake.wake();
+    for want in ["one", "two"] {
+        let got = within("a deferred message", server_side.recv()).await;
+        assert_eq!(got, Some(Message::text(want)));
+    }
+}

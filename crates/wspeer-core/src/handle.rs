@@ -1,7 +1,7 @@
 //! The application's handles on a connection: [`WebSocket`], and its halves
 //! [`Sender`] and [`Receiver`] for sending and receiving from different tasks.
 
-use std::{net::SocketAddr, sync::Arc};
+use std::{fmt, net::SocketAddr, sync::Arc};
 
 use crate::{
     error::{CloseError, ConnectError, SendError, TryRecvError},
@@ -111,6 +111,15 @@ impl WebSocket {
     /// Queues a message, waiting for room; see [`Sender::send`].
     pub async fn send(&self, message: impl Into<Message>) -> Result<(), SendError> {
         self.sender.send(message).await
+    }
+
+    /// Queues a message, leaving the wake-up to the caller; see
+    /// [`Sender::try_send_deferred`].
+    pub fn try_send_deferred(
+        &self,
+        message: impl Into<Message>,
+    ) -> Result<Option<TaskWake>, SendError> {
+        self.sender.try_send_deferred(message)
     }
 
     /// Takes the next message if one is waiting; see [`Receiver::try_recv`].
@@ -296,6 +305,22 @@ impl Sender {
         self.shared().try_send(message.into())
     }
 
+    /// [`try_send`](Self::try_send), except that the connection's task is not
+    /// woken: when it needs to be, the [`TaskWake`] returned says so, and the
+    /// message is not written before [`TaskWake::wake`] is called.
+    ///
+    /// For a program that drives its runtime itself (as the poll facade does
+    /// on the game loop's thread): it sends from outside the runtime, where
+    /// each wake-up costs a system call or entering the runtime, and wakes the
+    /// tasks it sent to from inside it, where a wake-up is cheap.
+    pub fn try_send_deferred(
+        &self,
+        message: impl Into<Message>,
+    ) -> Result<Option<TaskWake>, SendError> {
+        let was_idle = self.shared().enqueue(message.into())?;
+        Ok(was_idle.then(|| TaskWake(self.handle.0.clone())))
+    }
+
     /// Queues a message, waiting while the outbound queue is full. Fails at once
     /// for a message that can never fit or a connection that is not open.
     pub async fn send(&self, message: impl Into<Message>) -> Result<(), SendError> {
@@ -416,5 +441,23 @@ impl Receiver {
     /// How the connection closed; meaningful once [`ReadyState::Closed`].
     pub fn close_status(&self) -> CloseStatus {
         self.shared().close_status()
+    }
+}
+
+/// A connection task's wake-up that [`Sender::try_send_deferred`] left to the
+/// caller. Until it is called, the message queued stays unwritten.
+#[must_use = "the message is not written until the task is woken"]
+pub struct TaskWake(Arc<Shared>);
+
+impl TaskWake {
+    /// Wakes the connection's task, which then writes what is queued.
+    pub fn wake(self) {
+        self.0.wake_task();
+    }
+}
+
+impl fmt::Debug for TaskWake {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskWake").finish_non_exhaustive()
     }
 }

@@ -72,7 +72,7 @@ pub use config::{Config, DEFAULT_BUFFER_SIZE, DEFAULT_MAX_QUEUED_PACKETS};
 pub use error::{
     CloseError, ConfigError, ConnectError, SendError, TlsConfigError, TlsError, TryRecvError,
 };
-pub use handle::{Receiver, Sender, SnapshotView, WebSocket};
+pub use handle::{Receiver, Sender, SnapshotView, TaskWake, WebSocket};
 pub use handler::Outbox;
 pub use http_service::{HttpRequest, HttpResponse, HttpService, HttpServiceRef};
 pub use listener::{Listener, MAX_PENDING_HANDSHAKES};

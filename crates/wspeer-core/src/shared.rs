@@ -189,8 +189,13 @@ impl Shared {
         self.enqueue(message).map(|_| ())
     }
 
-    /// Queues a message; returns whether the queue was empty before.
-    fn enqueue(&self, message: Message) -> Result<bool, SendError> {
+    pub(crate) fn wake_task(&self) {
+        self.task_waker.wake();
+    }
+
+    /// Queues a message without waking the task; returns whether the queue
+    /// was empty before (then the task needs a wake-up to write it).
+    pub(crate) fn enqueue(&self, message: Message) -> Result<bool, SendError> {
         let mut inner = self.lock();
         if inner.state != ReadyState::Open || inner.close_request.is_some() {
             return Err(SendError::NotOpen(message));

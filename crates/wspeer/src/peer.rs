@@ -311,9 +311,7 @@ impl WebSocketPeer {
         }
         let connection = self.connection.as_ref().ok_or(SendError::NotOpen)?;
         let len = message.len();
-        connection
-            .runtime
-            .waking(|| connection.ws.try_send(message))?;
+        connection.runtime.send(&connection.ws, message)?;
         self.view.buffered_amount += len;
         Ok(())
     }

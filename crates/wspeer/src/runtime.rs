@@ -19,7 +19,7 @@ use std::{
 
 use tokio::{runtime::Handle, sync::oneshot};
 use tracing::debug;
-use wspeer_core::ActivitySignal;
+use wspeer_core::{ActivitySignal, Message, SendError, WebSocket};
 
 use crate::this_thread::{self, ThisThread};
 pub use crate::this_thread::{stop_using_this_thread, use_this_thread};
@@ -197,12 +197,18 @@ impl RuntimeRef {
         }
     }
 
-    /// Runs `f`, which may wake connection tasks (a send), where waking them is
-    /// cheapest: inside the runtime's context when it runs on this thread.
-    pub(crate) fn waking<R>(&self, f: impl FnOnce() -> R) -> R {
+    /// Queues a message on `ws`. On this thread's runtime the connection task
+    /// is woken at the next tick, from inside the runtime, where that is
+    /// cheapest; a background runtime's task is woken at once.
+    pub(crate) fn send(&self, ws: &WebSocket, message: Message) -> Result<(), SendError> {
         match &self.keep {
-            Keep::ThisThread(this_thread) => this_thread.in_context(f),
-            _ => f(),
+            Keep::ThisThread(this_thread) => {
+                if let Some(wake) = ws.try_send_deferred(message)? {
+                    this_thread.defer_wake(wake);
+                }
+                Ok(())
+            }
+            _ => ws.try_send(message),
         }
     }
 
