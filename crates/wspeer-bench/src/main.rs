@@ -17,9 +17,9 @@
 
 use std::process::ExitCode;
 
-use wspeer_bench::{cli::Flags, commands};
+use wspeer_bench::{cli::Flags, commands, servers::ServerKind};
 
-const USAGE: &str = "usage: wspeer-bench <all | server | load | idle-memory | handshakes | gameloop | idle-poll> [flags]
+const USAGE: &str = "usage: wspeer-bench <all | server | load | idle-memory | handshakes | gameloop | idle-poll | chat-fanout> [flags]
   all          every workload against every server; prints a markdown report
   server       run one echo server: server <kind> <addr> [--cpu N]; prints its port
   load         one echo workload: --server <kind> or --connect <addr> [--raw]
@@ -27,8 +27,7 @@ const USAGE: &str = "usage: wspeer-bench <all | server | load | idle-memory | ha
   handshakes   connect-handshake-close cycles per second
   gameloop     latency of 60 Hz facade clients against async-core clients
   idle-poll    nanoseconds per idle WebSocketPeer::poll()
-  chat-fanout  deliveries per second and latency of N chat clients in one room
-servers: wspeer-async, wspeer-poll, tungstenite, fastwebsockets, raw-tcp";
+  chat-fanout  deliveries per second and latency of N chat clients in one room";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -44,6 +43,8 @@ fn main() -> ExitCode {
         "chat-fanout" => commands::chat_fanout(&flags),
         _ => {
             eprintln!("{USAGE}");
+            let names: Vec<&str> = ServerKind::ALL.iter().map(|kind| kind.name()).collect();
+            eprintln!("servers: {}", names.join(", "));
             Ok(false)
         }
     });
