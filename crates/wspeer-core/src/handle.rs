@@ -445,13 +445,23 @@ impl Receiver {
 }
 
 /// A connection task's wake-up that [`Sender::try_send_deferred`] left to the
-/// caller. Until it is called, the message queued stays unwritten.
+/// caller. Until it is called (or dropped, which wakes too), the message
+/// queued stays unwritten.
 #[must_use = "the message is not written until the task is woken"]
 pub struct TaskWake(Arc<Shared>);
 
 impl TaskWake {
     /// Wakes the connection's task, which then writes what is queued.
     pub fn wake(self) {
+        // Dropping wakes: see `Drop`.
+    }
+}
+
+impl Drop for TaskWake {
+    /// A `TaskWake` dropped unused still wakes the task: otherwise the queue
+    /// would stay non-empty with nobody to write it, and later sends (which
+    /// only wake an idle queue) would not wake the task either.
+    fn drop(&mut self) {
         self.0.wake_task();
     }
 }

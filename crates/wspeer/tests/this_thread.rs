@@ -95,7 +95,7 @@ fn wait_for_activity_returns_when_a_message_arrives_and_times_out_otherwise() {
     assert!(started.elapsed() >= Duration::from_millis(100));
 
     client.send_text("ping").expect("send");
-    client.poll(); // hands the message to the socket
+    client.poll(); // queues the wake-up; the next tick writes the message
     let started = Instant::now();
     assert!(runtime::wait_for_activity(Duration::from_secs(10)));
     assert!(
