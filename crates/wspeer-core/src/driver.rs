@@ -30,7 +30,7 @@ use crate::{
         scratch,
         writer::{BATCH_BYTES, Writer},
     },
-    handler::{BoxedHandler, Outbox},
+    handler::{BoxedHandler, Outbox, hand_queued},
     message::Message,
     shared::{CloseRequest, Shared},
     state::CloseStatus,
@@ -317,12 +317,9 @@ where
     /// From now on every message goes to `handler`; first those that were
     /// already queued, in order.
     fn start_handler(&mut self, mut handler: BoxedHandler) {
-        let outbox = Outbox::new(&self.shared);
-        while let Ok(message) = self.shared.try_recv() {
-            handler(message, &outbox);
-        }
+        hand_queued(&self.shared, &mut handler);
         if let Some(message) = self.pending_in.take() {
-            handler(message, &outbox);
+            handler(message, &Outbox::new(&self.shared));
         }
         self.handler = Some(handler);
     }
@@ -638,7 +635,9 @@ where
                         if self.shared.outbound_waiting() {
                             // Messages accepted before the close arrived (a
                             // handler's replies to this very read among them)
-                            // go out first; the queue cannot grow any more.
+                            // go out first. (A send from another thread in the
+                            // instant before `set_closing` below is not seen
+                            // here if the queue looked empty: a known gap.)
                             self.pending_close = Some(payload);
                         } else {
                             self.writer.queue_close(&payload);

@@ -5,7 +5,7 @@ use std::{fmt, net::SocketAddr, sync::Arc};
 
 use crate::{
     error::{CloseError, ConnectError, SendError, TryRecvError},
-    handler::Outbox,
+    handler::{Outbox, hand_queued},
     message::Message,
     shared::{Shared, Snapshot},
     state::{CloseStatus, ConnectionInfo, ReadyState},
@@ -176,10 +176,7 @@ impl WebSocket {
         // The task ended before it took the handler (the connection closed
         // before `serve` or during it): what it received is still queued.
         if let Some(mut handler) = self.shared().take_handler() {
-            let outbox = Outbox::new(self.shared());
-            while let Ok(message) = self.shared().try_recv() {
-                handler(message, &outbox);
-            }
+            hand_queued(self.shared(), &mut handler);
         }
         status
     }

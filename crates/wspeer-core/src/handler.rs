@@ -18,6 +18,14 @@ use crate::{
 /// A handler as the task keeps it.
 pub(crate) type BoxedHandler = Box<dyn FnMut(Message, &Outbox<'_>) + Send + 'static>;
 
+/// Hands `handler` every message still in the inbound queue, oldest first.
+pub(crate) fn hand_queued(shared: &Arc<Shared>, handler: &mut BoxedHandler) {
+    let outbox = Outbox::new(shared);
+    while let Ok(message) = shared.try_recv() {
+        handler(message, &outbox);
+    }
+}
+
 /// A handler on its way from [`WebSocket::serve`](crate::WebSocket::serve) to
 /// the task (a box of code has no `Debug` of its own).
 #[derive(Default)]

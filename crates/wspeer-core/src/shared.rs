@@ -178,7 +178,7 @@ impl Shared {
         // The task drains the queue until it is empty or the socket blocks, so it
         // only needs a wake-up when the queue was empty.
         if self.enqueue(message)? {
-            self.task_waker.wake();
+            self.wake_task();
         }
         Ok(())
     }
