@@ -309,3 +309,54 @@ async fn hostile_requests_side_by_side_are_refused_and_the_server_keeps_serving(
     );
     server.assert_serves().await;
 }
+
+#[tokio::test]
+async fn an_upgrade_without_host_gets_400() {
+    let mut server = TestServer::start(Config::default()).await;
+    let request = upgrade_request("127.0.0.1", "/", &[]).replace("Host: 127.0.0.1\r\n", "");
+    let response = send_raw(server.addr(), request.as_bytes()).await;
+    assert_refused(
+        "no Host",
+        &response,
+        "400 Bad Request",
+        "missing Host header",
+        Ending::Eof,
+    );
+    let twice = upgrade_request("127.0.0.1", "/", &[("Host", "evil.example")]);
+    let response = send_raw(server.addr(), twice.as_bytes()).await;
+    assert_refused(
+        "two Hosts",
+        &response,
+        "400 Bad Request",
+        "more than one Host header",
+        Ending::Eof,
+    );
+    server.assert_serves().await;
+}
+
+#[tokio::test]
+async fn a_page_from_another_site_gets_403_and_the_servers_own_pages_are_upgraded() {
+    let config = Config::default().allowed_origins(["https://app.example"]);
+    let mut server = TestServer::start(config).await;
+    let host = server.addr().to_string();
+    let cross_site = upgrade_request(&host, "/", &[("Origin", "https://evil.example")]);
+    let response = send_raw(server.addr(), cross_site.as_bytes()).await;
+    assert_refused(
+        "cross-site page",
+        &response,
+        "403 Forbidden",
+        "origin \"https://evil.example\" may not open a WebSocket here",
+        Ending::Eof,
+    );
+    let own_page = format!("http://{host}");
+    for origin in [own_page.as_str(), "https://app.example"] {
+        let request = upgrade_request(&host, "/", &[("Origin", origin)]);
+        assert_upgraded(&mut server, request.as_bytes()).await;
+    }
+    // Programs that send no Origin (Godot, Python) are not pages.
+    assert_upgraded(&mut server, upgrade_request(&host, "/", &[]).as_bytes()).await;
+    assert!(
+        server.try_accept().is_none(),
+        "the refused page got through"
+    );
+}

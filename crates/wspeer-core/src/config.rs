@@ -6,6 +6,7 @@ use crate::{
     activity::ActivitySignal,
     error::ConfigError,
     http_service::{HttpService, HttpServiceRef},
+    origin::OriginPolicy,
     tls::TlsOptions,
 };
 
@@ -73,6 +74,21 @@ pub struct Config {
     /// Largest HTTP request head a server reads before answering
     /// `431 Request Header Fields Too Large`. Default: 8192 bytes.
     pub max_request_header_size: usize,
+    /// Server: most unfinished handshakes at once (TCP accepted, no `101`
+    /// yet). A new connection past it drops the one that has waited longest,
+    /// so the server never stops accepting and a client that finishes its
+    /// handshake promptly is served however many slow ones there are. Each
+    /// costs under 4 KiB and a descriptor. Default: 4096.
+    pub max_pending_handshakes: usize,
+    /// Server: most unfinished handshakes from one address (one IPv4 address,
+    /// or one IPv6 /64, which one subscriber usually holds whole). A new
+    /// connection past it drops that address's longest-waiting one, so one
+    /// address cannot fill [`Config::max_pending_handshakes`]. Default: 64.
+    pub max_pending_handshakes_per_ip: usize,
+    /// Server: which web pages may open a WebSocket (the `Origin` check
+    /// against cross-site WebSocket hijacking); refused requests get `403`.
+    /// Default: [`OriginPolicy::Any`].
+    pub origin_policy: OriginPolicy,
     /// TLS. A client uses these options for `wss://` URLs (default: verify against
     /// the system's trust store); a server given server options serves `wss://`
     /// only. Default: none.
@@ -106,6 +122,9 @@ impl Default for Config {
             handshake_timeout: Duration::from_secs(10),
             close_timeout: Duration::from_secs(5),
             max_request_header_size: 8192,
+            max_pending_handshakes: 4096,
+            max_pending_handshakes_per_ip: 64,
+            origin_policy: OriginPolicy::Any,
             tls: None,
             http_service: None,
             read_buffer_size: 64 * 1024,
@@ -193,6 +212,40 @@ impl Config {
         self
     }
 
+    /// Sets [`Config::max_pending_handshakes`].
+    #[must_use]
+    pub fn max_pending_handshakes(mut self, handshakes: usize) -> Self {
+        self.max_pending_handshakes = handshakes;
+        self
+    }
+
+    /// Sets [`Config::max_pending_handshakes_per_ip`].
+    #[must_use]
+    pub fn max_pending_handshakes_per_ip(mut self, handshakes: usize) -> Self {
+        self.max_pending_handshakes_per_ip = handshakes;
+        self
+    }
+
+    /// Sets [`Config::origin_policy`].
+    #[must_use]
+    pub fn origin_policy(mut self, policy: OriginPolicy) -> Self {
+        self.origin_policy = policy;
+        self
+    }
+
+    /// Browsers may open a WebSocket only from the server's own pages or from
+    /// `origins` (`scheme://host[:port]`): [`OriginPolicy::SameHostOr`].
+    #[must_use]
+    pub fn allowed_origins<I, S>(self, origins: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.origin_policy(OriginPolicy::SameHostOr(
+            origins.into_iter().map(Into::into).collect(),
+        ))
+    }
+
     /// Sets [`Config::tls`].
     #[must_use]
     pub fn tls(mut self, options: TlsOptions) -> Self {
@@ -241,6 +294,14 @@ impl Config {
         if self.max_request_header_size < 256 {
             return Err(ConfigError::HeaderLimitTooSmall(
                 self.max_request_header_size,
+            ));
+        }
+        if self.max_pending_handshakes == 0 {
+            return Err(ConfigError::ZeroHandshakeLimit("max_pending_handshakes"));
+        }
+        if self.max_pending_handshakes_per_ip == 0 {
+            return Err(ConfigError::ZeroHandshakeLimit(
+                "max_pending_handshakes_per_ip",
             ));
         }
         for protocol in &self.supported_protocols {

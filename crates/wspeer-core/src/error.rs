@@ -23,6 +23,9 @@ pub enum ConfigError {
     /// `max_request_header_size` below 256 bytes.
     #[error("max_request_header_size {0} is too small (at least 256 bytes)")]
     HeaderLimitTooSmall(usize),
+    /// A handshake limit of zero would refuse every client.
+    #[error("{0} must be at least 1")]
+    ZeroHandshakeLimit(&'static str),
     /// A subprotocol name that is empty or not an HTTP token.
     #[error("subprotocol {0:?} is not a valid HTTP token")]
     InvalidProtocol(String),

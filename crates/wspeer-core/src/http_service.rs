@@ -112,12 +112,48 @@ fn reason_phrase(status: u16) -> &'static str {
     }
 }
 
-/// Answers HTTP requests on a WebSocket port. Called for every request head
-/// before the upgrade: return a response to send it (and close), or `None` to go
-/// on (upgrade a WebSocket request; answer 426 to anything else).
+/// Answers HTTP requests on a WebSocket port. [`respond`](Self::respond) is
+/// called for every request head before the upgrade: return a response to send
+/// it (and close), or `None` to go on (upgrade a WebSocket request; answer 426
+/// to anything else). [`admit`](Self::admit) is called once an upgrade request
+/// has passed every check, just before the `101` goes out.
 pub trait HttpService: Send + Sync + 'static {
     /// The response for `request`, if this service answers it.
     fn respond(&self, request: &HttpRequest) -> Option<HttpResponse>;
+
+    /// The last word on an upgrade that passed every check: `Err(response)`
+    /// refuses it with that response; `Ok(admission)` lets it through, and the
+    /// connection keeps `admission` until its task ends (closed, failed, or
+    /// the `101` could not be written). Reserve a slot here, not in `respond`:
+    /// this is the only place where a reservation is sure to be released.
+    /// Default: admit, holding nothing.
+    fn admit(&self, request: &HttpRequest) -> Result<Admission, HttpResponse> {
+        let _ = request;
+        Ok(Admission::default())
+    }
+}
+
+/// What an admitted connection holds for its whole life: any value, dropped
+/// when the connection's task ends. A connection counter's guard is the usual
+/// one (see [`HttpService::admit`]).
+#[derive(Default)]
+pub struct Admission(Option<Box<dyn Send>>);
+
+impl Admission {
+    /// Holds `value` until the connection ends.
+    pub fn hold(value: impl Send + 'static) -> Self {
+        Self(Some(Box::new(value)))
+    }
+}
+
+impl fmt::Debug for Admission {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Admission(holding)"
+        } else {
+            "Admission(empty)"
+        })
+    }
 }
 
 impl<F> HttpService for F

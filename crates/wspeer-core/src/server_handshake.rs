@@ -11,7 +11,7 @@ use crate::{
     config::Config,
     error::ConnectError,
     http_head::{HeadError, plausible_request, read_head},
-    http_service::{HttpRequest, HttpResponse},
+    http_service::{Admission, HttpRequest, HttpResponse},
 };
 
 /// Most headers a request may carry before it is refused with 431.
@@ -22,6 +22,9 @@ const MAX_HEADERS: usize = 64;
 pub(crate) struct Accepted {
     pub(crate) requested_url: String,
     pub(crate) selected_protocol: String,
+    /// What the application's [`HttpService::admit`](crate::HttpService::admit)
+    /// gave this connection to hold.
+    pub(crate) admission: Admission,
 }
 
 /// A refused request: the status line and a human-readable reason, which is sent
@@ -36,6 +39,13 @@ struct Refusal {
 }
 
 impl Refusal {
+    fn custom(response: HttpResponse) -> Self {
+        Self {
+            custom: Some(Box::new(response)),
+            ..Self::new("", "")
+        }
+    }
+
     fn new(status: &'static str, reason: impl Into<String>) -> Self {
         Self {
             status,
@@ -155,35 +165,11 @@ fn parse_request(
             ));
         }
     }
-    if let Some(service) = &config.http_service {
-        let websocket = request.headers.iter().any(|h| {
-            h.name.eq_ignore_ascii_case("upgrade")
-                && std::str::from_utf8(h.value).is_ok_and(|v| {
-                    v.split(',')
-                        .any(|t| t.trim().eq_ignore_ascii_case("websocket"))
-                })
-        });
-        let seen = HttpRequest {
-            method: request.method.unwrap_or("").to_owned(),
-            path: request.path.unwrap_or("").to_owned(),
-            headers: request
-                .headers
-                .iter()
-                .map(|h| {
-                    (
-                        h.name.to_owned(),
-                        String::from_utf8_lossy(h.value).into_owned(),
-                    )
-                })
-                .collect(),
-            websocket,
-        };
-        if let Some(response) = service.0.respond(&seen) {
-            return Err(Refusal {
-                custom: Some(Box::new(response)),
-                ..Refusal::new("", "")
-            });
-        }
+    let seen = config.http_service.as_ref().map(|_| seen_request(&request));
+    if let (Some(service), Some(seen)) = (&config.http_service, &seen)
+        && let Some(response) = service.0.respond(seen)
+    {
+        return Err(Refusal::custom(response));
     }
     if request.method != Some("GET") {
         return Err(Refusal::new(
@@ -210,6 +196,16 @@ fn parse_request(
             .iter()
             .flat_map(|v| v.split(','))
             .any(|t| t.trim().eq_ignore_ascii_case(token))
+    };
+    let host = match header("host").as_slice() {
+        [host] if !host.trim().is_empty() => host.trim().to_owned(),
+        [] | [_] => {
+            return Err(Refusal::new(
+                "400 Bad Request",
+                "missing Host header (RFC 6455 §4.2.1)",
+            ));
+        }
+        _ => return Err(Refusal::new("400 Bad Request", "more than one Host header")),
     };
     if !has_token("upgrade", "websocket") {
         return Err(Refusal {
@@ -251,13 +247,25 @@ fn parse_request(
         .filter(|p| !p.is_empty())
         .collect();
     let selected = select_protocol(&offered, &config.supported_protocols)?;
+    let origin = match header("origin").as_slice() {
+        [] => None,
+        [origin] => Some(*origin),
+        _ => {
+            return Err(Refusal::new(
+                "400 Bad Request",
+                "more than one Origin header",
+            ));
+        }
+    };
+    config
+        .origin_policy
+        .check(origin, &host)
+        .map_err(|reason| Refusal::new("403 Forbidden", reason))?;
+    let admission = match (&config.http_service, &seen) {
+        (Some(service), Some(seen)) => service.0.admit(seen).map_err(Refusal::custom)?,
+        _ => Admission::default(),
+    };
 
-    let host = header("host")
-        .first()
-        .copied()
-        .unwrap_or("")
-        .trim()
-        .to_owned();
     let target = request.path.unwrap_or("/");
     let mut response = format!(
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
@@ -276,8 +284,35 @@ fn parse_request(
         Accepted {
             requested_url: format!("{scheme}://{host}{target}"),
             selected_protocol: selected.unwrap_or_default(),
+            admission,
         },
     ))
+}
+
+/// The request as an [`HttpService`](crate::HttpService) sees it.
+fn seen_request(request: &httparse::Request<'_, '_>) -> HttpRequest {
+    let websocket = request.headers.iter().any(|h| {
+        h.name.eq_ignore_ascii_case("upgrade")
+            && std::str::from_utf8(h.value).is_ok_and(|v| {
+                v.split(',')
+                    .any(|t| t.trim().eq_ignore_ascii_case("websocket"))
+            })
+    });
+    HttpRequest {
+        method: request.method.unwrap_or("").to_owned(),
+        path: request.path.unwrap_or("").to_owned(),
+        headers: request
+            .headers
+            .iter()
+            .map(|h| {
+                (
+                    h.name.to_owned(),
+                    String::from_utf8_lossy(h.value).into_owned(),
+                )
+            })
+            .collect(),
+        websocket,
+    }
 }
 
 /// Godot's rule: the first protocol in the client's order that the server
@@ -372,6 +407,59 @@ mod tests {
         assert!(parse_request(req.as_bytes(), &Config::default(), "ws").is_err());
         let req = request("").replace("Version: 13", "Version: 8");
         let refusal = parse_request(req.as_bytes(), &Config::default(), "ws").unwrap_err();
+        assert_eq!(refusal.status, "426 Upgrade Required");
+    }
+
+    #[test]
+    fn host_is_required() {
+        let req = request("").replace("Host: example.com:8000\r\n", "");
+        let refusal = parse_request(req.as_bytes(), &Config::default(), "ws").unwrap_err();
+        assert_eq!(refusal.status, "400 Bad Request");
+        assert!(refusal.reason.contains("Host"));
+        let req = request("Host: other.example\r\n");
+        let refusal = parse_request(req.as_bytes(), &Config::default(), "ws").unwrap_err();
+        assert_eq!(refusal.status, "400 Bad Request");
+    }
+
+    #[test]
+    fn origin_policy_is_applied() {
+        let config = Config::default().allowed_origins(["https://app.example"]);
+        let evil = request("Origin: https://evil.example\r\n");
+        let refusal = parse_request(evil.as_bytes(), &config, "ws").unwrap_err();
+        assert_eq!(refusal.status, "403 Forbidden");
+        assert!(refusal.reason.contains("evil.example"));
+        for ok in [
+            "Origin: https://app.example\r\n",
+            "Origin: http://example.com:8000\r\n",
+            "",
+        ] {
+            assert!(
+                parse_request(request(ok).as_bytes(), &config, "ws").is_ok(),
+                "{ok}"
+            );
+        }
+        // The default lets any page in.
+        assert!(parse_request(evil.as_bytes(), &Config::default(), "ws").is_ok());
+    }
+
+    #[test]
+    fn admit_decides_last() {
+        struct Full;
+        impl crate::HttpService for Full {
+            fn respond(&self, _: &HttpRequest) -> Option<HttpResponse> {
+                None
+            }
+            fn admit(&self, request: &HttpRequest) -> Result<Admission, HttpResponse> {
+                assert!(request.websocket);
+                Err(HttpResponse::text(503, "full"))
+            }
+        }
+        let config = Config::default().http_service(Full);
+        let refusal = parse_request(request("").as_bytes(), &config, "ws").unwrap_err();
+        assert_eq!(refusal.custom.map(|r| r.status), Some(503));
+        // A request refused by an earlier check never reaches `admit`.
+        let bad = request("").replace("Version: 13", "Version: 8");
+        let refusal = parse_request(bad.as_bytes(), &config, "ws").unwrap_err();
         assert_eq!(refusal.status, "426 Upgrade Required");
     }
 

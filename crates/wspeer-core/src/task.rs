@@ -21,6 +21,7 @@ use crate::{
     driver::Driver,
     error::{ConnectError, TlsConfigError},
     handle::WebSocket,
+    http_service::Admission,
     server_handshake,
     shared::Shared,
     state::ConnectionInfo,
@@ -69,7 +70,10 @@ pub fn client(
     let config = shared.config.clone();
     let task = connection(
         shared,
-        Box::pin(async move { client::handshake(&url, &config).await }),
+        Box::pin(async move {
+            let (ws, info) = client::handshake(&url, &config).await?;
+            Ok((ws, info, Admission::default()))
+        }),
     );
     Ok((
         socket,
@@ -118,7 +122,7 @@ pub fn server(
                 requested_url: accepted.requested_url,
                 selected_protocol: accepted.selected_protocol,
             };
-            Ok((ws, info))
+            Ok((ws, info, accepted.admission))
         }),
     );
     Ok((
@@ -129,8 +133,9 @@ pub fn server(
     ))
 }
 
-/// What a finished handshake hands to the I/O loop.
-type Opened = (Upgraded<MaybeTlsStream>, ConnectionInfo);
+/// What a finished handshake hands to the I/O loop, and what the connection
+/// holds until it ends.
+type Opened = (Upgraded<MaybeTlsStream>, ConnectionInfo, Admission);
 
 /// A handshake, boxed so that its state (kilobytes, with TLS and the HTTP
 /// buffers) is freed when it ends instead of staying inline in the connection's
@@ -150,9 +155,10 @@ fn connection(shared: Arc<Shared>, handshake: Handshake) -> impl Future<Output =
     let guard = EndGuard(shared);
     async move {
         let shared = &guard.0;
-        if let Some((ws, info)) = run_handshake(shared, handshake).await {
+        if let Some((ws, info, admission)) = run_handshake(shared, handshake).await {
             shared.set_open(info);
             Box::pin(Driver::new(ws, shared.clone()).run()).await;
+            drop(admission);
         }
     }
 }
