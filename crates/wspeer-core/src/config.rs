@@ -83,7 +83,10 @@ pub struct Config {
     /// Server: most unfinished handshakes from one address (one IPv4 address,
     /// or one IPv6 /64, which one subscriber usually holds whole). A new
     /// connection past it drops that address's longest-waiting one, so one
-    /// address cannot fill [`Config::max_pending_handshakes`]. Default: 64.
+    /// address cannot fill [`Config::max_pending_handshakes`] and push out
+    /// the slow but honest clients of others. Default: 256 (a sixteenth of
+    /// the total, and more than the clients a test, a benchmark or a busy NAT
+    /// opens from one address in the instant before their handshakes run).
     pub max_pending_handshakes_per_ip: usize,
     /// Server: which web pages may open a WebSocket (the `Origin` check
     /// against cross-site WebSocket hijacking); refused requests get `403`.
@@ -123,7 +126,7 @@ impl Default for Config {
             close_timeout: Duration::from_secs(5),
             max_request_header_size: 8192,
             max_pending_handshakes: 4096,
-            max_pending_handshakes_per_ip: 64,
+            max_pending_handshakes_per_ip: 256,
             origin_policy: OriginPolicy::Any,
             tls: None,
             http_service: None,

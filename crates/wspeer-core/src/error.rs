@@ -95,6 +95,11 @@ pub enum ConnectError {
     /// The application closed the connection before it opened (both sides).
     #[error("closed by the application before the connection opened")]
     Aborted,
+    /// Dropped unfinished to make room: newer connections went past
+    /// `max_pending_handshakes` or `max_pending_handshakes_per_ip` while this
+    /// one had waited longest (server).
+    #[error("dropped to make room for newer handshakes (max_pending_handshakes)")]
+    Evicted,
 }
 
 impl From<io::Error> for ConnectError {

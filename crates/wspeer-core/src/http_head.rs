@@ -1,8 +1,12 @@
 //! Reading an HTTP head (request or response) off a socket, with a size limit:
 //! the first step of both sides of the opening handshake.
 
+use std::{future::poll_fn, pin::Pin, task::Poll};
+
 use bytes::BytesMut;
-use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::io::{AsyncRead, ReadBuf};
+
+use crate::codec::scratch;
 
 /// Why no request or response head could be read.
 pub(crate) enum HeadError {
@@ -47,17 +51,37 @@ where
         }
         // Resume the search three bytes back: the terminator may straddle reads.
         scanned = buf.len().saturating_sub(3);
-        let want = (limit + 4 - buf.len()).min(4096);
-        buf.reserve(want);
-        let mut chunk = buf.split_off(buf.len());
-        chunk.resize(want, 0);
-        let n = stream.read(&mut chunk).await.map_err(HeadError::Io)?;
-        chunk.truncate(n);
-        buf.unsplit(chunk);
+        let n = read_some(stream, buf, limit + 4 - buf.len())
+            .await
+            .map_err(HeadError::Io)?;
         if n == 0 {
             return Err(HeadError::Eof);
         }
     }
+}
+
+/// Reads up to `want` bytes onto the end of `buf` through the thread's shared
+/// read buffer, so that a connection waiting for its peer holds only what it
+/// has received: a client that trickles its request costs its own bytes, not
+/// a read buffer.
+async fn read_some<S>(stream: &mut S, buf: &mut BytesMut, want: usize) -> std::io::Result<usize>
+where
+    S: AsyncRead + Unpin,
+{
+    poll_fn(|cx| {
+        scratch::with_read_buffer(want, |chunk| {
+            let mut chunk = ReadBuf::new(chunk);
+            match Pin::new(&mut *stream).poll_read(cx, &mut chunk) {
+                Poll::Ready(Ok(())) => {
+                    buf.extend_from_slice(chunk.filled());
+                    Poll::Ready(Ok(chunk.filled().len()))
+                }
+                Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+                Poll::Pending => Poll::Pending,
+            }
+        })
+    })
+    .await
 }
 
 fn find_blank_line(data: &[u8]) -> Option<usize> {

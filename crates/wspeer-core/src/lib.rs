@@ -50,6 +50,7 @@ mod error;
 pub mod fuzzing;
 mod handle;
 mod handler;
+mod handshake_limiter;
 mod http_head;
 mod http_service;
 mod listener;
@@ -75,12 +76,16 @@ pub use error::{
 };
 pub use handle::{Receiver, Sender, SnapshotView, TaskWake, WebSocket};
 pub use handler::Outbox;
+pub use handshake_limiter::{HandshakeLimiter, HandshakeSlot};
 pub use http_service::{Admission, HttpRequest, HttpResponse, HttpService, HttpServiceRef};
-pub use listener::{Listener, MAX_PENDING_HANDSHAKES};
+pub use listener::{LISTEN_BACKLOG, Listener, bind_tcp};
 pub use message::{Message, MessageKind};
 pub use origin::OriginPolicy;
 pub use state::{CloseStatus, ConnectionInfo, ReadyState, UNCLEAN_CLOSE_CODE};
-pub use task::{ConnectionTask, client as start_client, server as start_server};
+pub use task::{
+    ConnectionTask, client as start_client, server as start_server,
+    server_in_slot as start_server_in_slot,
+};
 pub use tls::TlsOptions;
 pub use transport::Transport;
 pub use ws_url::{Scheme, WsUrl};

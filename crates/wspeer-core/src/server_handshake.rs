@@ -66,7 +66,8 @@ pub(crate) async fn accept<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let mut buf = BytesMut::with_capacity(1024);
+    // Grown to what arrives: an unfinished request holds only its own bytes.
+    let mut buf = BytesMut::new();
     let head_len = read_head(
         &mut stream,
         &mut buf,

@@ -21,6 +21,7 @@ use crate::{
     driver::Driver,
     error::{ConnectError, TlsConfigError},
     handle::WebSocket,
+    handshake_limiter::HandshakeSlot,
     http_service::Admission,
     server_handshake,
     shared::Shared,
@@ -89,6 +90,27 @@ pub fn server(
     stream: TcpStream,
     config: impl Into<Arc<Config>>,
 ) -> Result<(WebSocket, ConnectionTask), ConnectError> {
+    server_counted(stream, config, None)
+}
+
+/// [`server`] for a connection counted by a [`HandshakeLimiter`]: the handshake
+/// fails with [`ConnectError::Evicted`] if the limiter drops it to make room,
+/// and frees its slot when it ends.
+///
+/// [`HandshakeLimiter`]: crate::HandshakeLimiter
+pub fn server_in_slot(
+    stream: TcpStream,
+    config: impl Into<Arc<Config>>,
+    slot: HandshakeSlot,
+) -> Result<(WebSocket, ConnectionTask), ConnectError> {
+    server_counted(stream, config, Some(slot))
+}
+
+fn server_counted(
+    stream: TcpStream,
+    config: impl Into<Arc<Config>>,
+    slot: Option<HandshakeSlot>,
+) -> Result<(WebSocket, ConnectionTask), ConnectError> {
     let config = config.into();
     config.validate()?;
     let tls = match &config.tls {
@@ -103,28 +125,47 @@ pub fn server(
     let local_addr = stream.local_addr().ok();
     let span = info_span!("ws_server", peer = ?peer_addr);
     let config = shared.config.clone();
-    let task = connection(
-        shared,
-        Box::pin(async move {
-            stream.set_nodelay(config.no_delay)?;
-            let (stream, scheme) = match &tls {
-                Some(tls_config) => (tls_handshake::accept(stream, tls_config).await?, "wss"),
-                None => {
-                    let mut stream = stream;
-                    tls_handshake::refuse_tls(&mut stream).await?;
-                    (MaybeTlsStream::Plain(stream), "ws")
+    let handshake = async move {
+        stream.set_nodelay(config.no_delay)?;
+        let (stream, scheme) = match &tls {
+            Some(tls_config) => (tls_handshake::accept(stream, tls_config).await?, "wss"),
+            None => {
+                let mut stream = stream;
+                tls_handshake::refuse_tls(&mut stream).await?;
+                (MaybeTlsStream::Plain(stream), "ws")
+            }
+        };
+        let (ws, accepted) = server_handshake::accept(stream, &config, scheme).await?;
+        let info = ConnectionInfo {
+            peer_addr,
+            local_addr,
+            requested_url: accepted.requested_url,
+            selected_protocol: accepted.selected_protocol,
+        };
+        Ok((ws, info, accepted.admission))
+    };
+    let handshake: Handshake = match slot {
+        None => Box::pin(handshake),
+        // The slot lives inside the handshake, so it is freed when that ends.
+        Some(slot) => Box::pin(async move {
+            let mut handshake = std::pin::pin!(handshake);
+            let evicted = slot.evicted();
+            let mut evicted = std::pin::pin!(evicted);
+            poll_fn(|cx| {
+                if evicted.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(Err(ConnectError::Evicted));
                 }
-            };
-            let (ws, accepted) = server_handshake::accept(stream, &config, scheme).await?;
-            let info = ConnectionInfo {
-                peer_addr,
-                local_addr,
-                requested_url: accepted.requested_url,
-                selected_protocol: accepted.selected_protocol,
-            };
-            Ok((ws, info, accepted.admission))
+                let opened = handshake.as_mut().poll(cx);
+                if opened.is_pending() {
+                    // It has read what its client sent so far.
+                    slot.mark_waited();
+                }
+                opened
+            })
+            .await
         }),
-    );
+    };
+    let task = connection(shared, handshake);
     Ok((
         socket,
         ConnectionTask {

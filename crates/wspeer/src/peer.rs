@@ -126,6 +126,7 @@ impl WebSocketPeer {
         };
         let runtime = RuntimeRef::get().map_err(|e| PeerError::Runtime(e.to_string()))?;
         let config = self.connection_config(tls, &runtime)?;
+        let slot = stream.slot;
         let stream = {
             let _entered = runtime.handle().enter();
             stream
@@ -134,7 +135,10 @@ impl WebSocketPeer {
                 .and_then(|()| tokio::net::TcpStream::from_std(stream.stream))
                 .map_err(|e| PeerError::Stream(e.to_string()))?
         };
-        let (ws, task) = wspeer_core::start_server(stream, config)?;
+        let (ws, task) = match slot {
+            Some(slot) => wspeer_core::start_server_in_slot(stream, config, slot)?,
+            None => wspeer_core::start_server(stream, config)?,
+        };
         runtime.spawn(task);
         self.start(ws, runtime);
         self.requested_url.clear();

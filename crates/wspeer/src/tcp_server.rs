@@ -7,13 +7,15 @@ use std::{
 };
 
 use socket2::{Domain, Protocol, Socket, Type};
-use wspeer_core::{TlsConfigError, TlsOptions};
+use wspeer_core::{Config, HandshakeLimiter, HandshakeSlot, TlsConfigError, TlsOptions};
 
 use crate::error::ListenError;
 
 /// Connections the kernel queues before `take_connection`. Godot uses 8, which
-/// refuses bursts of clients; a server of hundreds of peers needs more.
-const BACKLOG: i32 = 1024;
+/// refuses bursts of clients; a server of hundreds of peers needs more, and a
+/// burst past it makes every client caught in it wait a second for its SYN's
+/// retransmission. The core's value (capped by `net.core.somaxconn`).
+const BACKLOG: i32 = wspeer_core::LISTEN_BACKLOG as i32;
 
 /// An accepted TCP connection, ready for [`WebSocketPeer::accept_stream`]
 /// (Godot's `StreamPeerTCP` in `STATUS_CONNECTED`).
@@ -23,6 +25,9 @@ const BACKLOG: i32 = 1024;
 pub struct StreamPeerTcp {
     pub(crate) stream: TcpStream,
     peer_addr: SocketAddr,
+    /// Its place among its server's unfinished handshakes, until the
+    /// WebSocket handshake on it ends.
+    pub(crate) slot: Option<HandshakeSlot>,
 }
 
 impl StreamPeerTcp {
@@ -34,6 +39,13 @@ impl StreamPeerTcp {
     /// The remote port.
     pub fn connected_port(&self) -> u16 {
         self.peer_addr.port()
+    }
+
+    /// Whether its server dropped it unfinished to make room for newer
+    /// connections (see [`TcpServer::set_handshake_limits`]); a peer given it
+    /// fails its handshake at once.
+    pub fn is_evicted(&self) -> bool {
+        self.slot.as_ref().is_some_and(HandshakeSlot::is_evicted)
     }
 
     /// The standard library stream, for uses outside wspeer.
@@ -122,16 +134,47 @@ impl From<StreamPeerTls> for AcceptedStream {
 ///     # break;
 /// }
 /// ```
-#[derive(Debug, Default)]
+///
+/// Every connection it hands out counts as an unfinished handshake until the
+/// [`WebSocketPeer`](crate::WebSocketPeer) given it opens or fails; past the
+/// caps of [`set_handshake_limits`](Self::set_handshake_limits), the one that
+/// has waited longest is dropped (it fails with
+/// [`ConnectError::Evicted`](wspeer_core::ConnectError::Evicted)), so slow
+/// clients cannot hold unbounded memory nor lock newer ones out.
+#[derive(Debug)]
 pub struct TcpServer {
     listener: Option<TcpListener>,
     waiting: Option<(TcpStream, SocketAddr)>,
+    handshakes: HandshakeLimiter,
+}
+
+impl Default for TcpServer {
+    fn default() -> Self {
+        Self {
+            listener: None,
+            waiting: None,
+            handshakes: HandshakeLimiter::from_config(&Config::default()),
+        }
+    }
 }
 
 impl TcpServer {
     /// A server that is not listening yet.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The caps on unfinished handshakes, in all and from one address:
+    /// [`Config::max_pending_handshakes`] (default 4096) and
+    /// [`Config::max_pending_handshakes_per_ip`] (default 256). Connections
+    /// already handed out keep the caps they were counted under.
+    pub fn set_handshake_limits(&mut self, max_pending: usize, max_pending_per_ip: usize) {
+        self.handshakes = HandshakeLimiter::new(max_pending, max_pending_per_ip);
+    }
+
+    /// Handshakes on connections from this server that have not ended yet.
+    pub fn pending_handshakes(&self) -> usize {
+        self.handshakes.pending()
     }
 
     /// Starts listening on `port` (0 picks a free one; see [`local_port`]) at
@@ -192,7 +235,11 @@ impl TcpServer {
             return None;
         }
         let (stream, peer_addr) = self.waiting.take()?;
-        Some(StreamPeerTcp { stream, peer_addr })
+        Some(StreamPeerTcp {
+            stream,
+            peer_addr,
+            slot: Some(self.handshakes.admit(peer_addr)),
+        })
     }
 
     /// Whether [`listen`](Self::listen) succeeded and [`stop`](Self::stop) was not

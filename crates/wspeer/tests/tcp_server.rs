@@ -3,10 +3,10 @@
 
 mod support;
 
-use std::collections::HashMap;
+use std::{collections::HashMap, time::Duration};
 
 use support::poll_until;
-use wspeer::{ListenError, ReadyState, TcpServer, WebSocketPeer};
+use wspeer::{Config, ListenError, ReadyState, TcpServer, WebSocketPeer};
 
 #[test]
 fn listen_take_and_stop() {
@@ -113,4 +113,85 @@ fn one_loop_serves_a_hundred_clients_in_order() {
         echoes.iter().all(|&n| n == MESSAGES)
     });
     assert_eq!(served.len(), CLIENTS);
+}
+
+/// A game loop's server: takes every connection, polls the peers in their
+/// handshakes and keeps the ones that open.
+#[derive(Default)]
+struct LoopServer {
+    connecting: Vec<WebSocketPeer>,
+    open: Vec<WebSocketPeer>,
+    taken: usize,
+}
+
+impl LoopServer {
+    fn step(&mut self, server: &mut TcpServer) {
+        while let Some(stream) = server.take_connection() {
+            let mut peer = WebSocketPeer::new();
+            // Longer than the test: only the limits can end a slow handshake.
+            peer.set_config(Config::default().handshake_timeout(Duration::from_secs(120)));
+            peer.accept_stream(stream).expect("accept_stream");
+            self.connecting.push(peer);
+            self.taken += 1;
+        }
+        let mut opened = Vec::new();
+        self.connecting.retain_mut(|peer| {
+            peer.poll();
+            match peer.ready_state() {
+                ReadyState::Connecting => true,
+                ReadyState::Open => {
+                    opened.push(std::mem::take(peer));
+                    false
+                }
+                ReadyState::Closing | ReadyState::Closed => false,
+            }
+        });
+        self.open.extend(opened);
+    }
+}
+
+#[test]
+fn slow_handshakes_are_bounded_and_lock_no_one_out() {
+    const SLOW: usize = 300;
+    let (mut server, url) = support::server();
+    server.set_handshake_limits(100, 20);
+    let port = server.local_port();
+    let mut game = LoopServer::default();
+
+    // Requests that never end, all from 127.0.0.1, held open by the test.
+    let mut slow = Vec::new();
+    for _ in 0..SLOW {
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        std::io::Write::write_all(&mut stream, b"GET / HTTP/1.1\r\nHost: x\r\n").expect("send");
+        slow.push(stream);
+        game.step(&mut server);
+    }
+    poll_until("the server to take every slow connection", || {
+        game.step(&mut server);
+        game.taken >= SLOW
+    });
+    // Past the caps, the longest-waiting ones were dropped: what is left in
+    // its handshake is within them, memory included.
+    poll_until("the dropped handshakes to end", || {
+        game.step(&mut server);
+        game.connecting.len() <= 20
+    });
+    assert!(server.pending_handshakes() <= 20);
+
+    // A fresh client from the same address is served meanwhile.
+    let mut client = WebSocketPeer::new();
+    client.connect_to_url(&url).expect("connect");
+    poll_until("the fresh client to open", || {
+        game.step(&mut server);
+        client.poll();
+        client.ready_state() == ReadyState::Open && !game.open.is_empty()
+    });
+    client.send_text("served").expect("send");
+    let peer = &mut game.open[0];
+    poll_until("the fresh client's message", || {
+        peer.poll();
+        peer.available_packet_count() > 0
+    });
+    assert_eq!(&peer.get_packet().expect("a packet")[..], b"served");
+    assert_eq!(game.open.len(), 1, "no slow client opened");
 }

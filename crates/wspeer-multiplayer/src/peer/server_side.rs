@@ -5,7 +5,6 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use wspeer::{Message, ReadyState, StreamPeerTls, TcpServer, TlsOptions, WebSocketPeer};
-use wspeer_core::MAX_PENDING_HANDSHAKES;
 
 use crate::{
     config::MultiplayerConfig,
@@ -49,6 +48,11 @@ impl ServerSide {
             .validate()
             .map_err(|e| CreateError::Connect(wspeer_core::ConnectError::from(e).into()))?;
         let mut tcp = TcpServer::new();
+        let connection = config.connection();
+        tcp.set_handshake_limits(
+            connection.max_pending_handshakes,
+            connection.max_pending_handshakes_per_ip,
+        );
         tcp.listen(port, bind_address)?;
         let mut machine = Server::new(protocol);
         machine.set_server_relay(config.server_relay);
@@ -96,12 +100,11 @@ impl ServerSide {
     }
 
     /// Takes the TCP connections waiting, unless refusing (then they wait in
-    /// the backlog, as in Godot 4). Godot 4 takes one per poll; this takes all,
-    /// up to [`MAX_PENDING_HANDSHAKES`] in progress.
+    /// the backlog, as in Godot 4). Godot 4 takes one per poll; this takes all:
+    /// the `TcpServer`'s handshake limits drop the longest-waiting ones past
+    /// its caps.
     fn accept(&mut self, config: &MultiplayerConfig) {
-        while !self.machine.is_refusing_new_connections()
-            && self.pending.len() < MAX_PENDING_HANDSHAKES
-        {
+        while !self.machine.is_refusing_new_connections() {
             let Some(stream) = self.tcp.take_connection() else {
                 break;
             };

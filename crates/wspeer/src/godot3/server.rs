@@ -107,6 +107,14 @@ impl WebSocketServer {
         Ok(())
     }
 
+    /// The caps on unfinished handshakes, in all and from one address (see
+    /// [`TcpServer::set_handshake_limits`]; defaults 4096 and 256). Godot 3 has
+    /// none.
+    pub fn set_handshake_limits(&mut self, max_pending: usize, max_pending_per_ip: usize) {
+        self.tcp
+            .set_handshake_limits(max_pending, max_pending_per_ip);
+    }
+
     /// Godot 3's `bind_ip` (default `"*"`); refused while listening.
     pub fn set_bind_ip(&mut self, ip: &str) -> Result<(), ListenError> {
         if self.tcp.is_listening() {
