@@ -16,6 +16,8 @@ async fn main() -> std::io::Result<()> {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
+    // Memory freed after a wave of connections goes back to the system.
+    wspeer_core::trim_memory_periodically();
     let addr = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:9080".to_owned());

@@ -22,6 +22,8 @@ use wspeer::{ReadyState, StreamPeerTls, TcpServer, TlsOptions, WebSocketPeer, Wr
 const FRAME: Duration = Duration::from_micros(16_667);
 
 fn main() {
+    // Memory freed after a wave of connections goes back to the system.
+    wspeer_core::trim_memory_periodically();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let value = |name: &str| {
         args.iter()

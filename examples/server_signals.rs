@@ -12,6 +12,8 @@ use std::{io::Write, thread, time::Duration};
 use wspeer::godot3::{ServerEvent, WebSocketServer};
 
 fn main() {
+    // Memory freed after a wave of connections goes back to the system.
+    wspeer_core::trim_memory_periodically();
     let port: u16 = std::env::args()
         .nth(1)
         .map(|p| p.parse().expect("the port must be a number"))

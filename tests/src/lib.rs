@@ -9,5 +9,6 @@ pub mod python;
 pub mod raw_http;
 pub mod server;
 pub mod wait;
+pub mod wave;
 
 pub use wait::{WAIT, eventually, within};

@@ -59,6 +59,8 @@ async fn main() {
         )
         .with_writer(std::io::stderr)
         .init();
+    // Memory freed after a wave of connections goes back to the system.
+    wspeer_core::trim_memory_periodically();
     if let Err(message) = serve(args).await {
         error!("{message}");
         std::process::exit(1);
