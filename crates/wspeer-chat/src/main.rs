@@ -85,7 +85,7 @@ async fn serve(args: Args) -> Result<(), String> {
         .parse()
         .map_err(|_| format!("--bind {:?} is not an IP address", args.bind))?;
     let addr = SocketAddr::new(ip, args.port);
-    let listener = tokio::net::TcpListener::bind(addr)
+    let listener = wspeer_core::bind_tcp(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let scheme = if config.tls.is_some() { "wss" } else { "ws" };
