@@ -46,6 +46,11 @@ pub struct ChatConfig {
     pub shutdown_grace: Duration,
     /// Alone in memory, or in a cluster through Redis. Default [`Backend::Local`].
     pub backend: Backend,
+    /// Web origins (`scheme://host[:port]`) besides the server's own whose pages
+    /// may open a WebSocket here; a browser upgrade from any other origin gets
+    /// 403. Requests without `Origin` (Godot, programs) always pass. Default
+    /// none: only the chat's own page.
+    pub allowed_origins: Vec<String>,
 }
 
 impl Default for ChatConfig {
@@ -60,6 +65,7 @@ impl Default for ChatConfig {
             tls: None,
             shutdown_grace: Duration::from_secs(5),
             backend: Backend::Local,
+            allowed_origins: Vec::new(),
         }
     }
 }

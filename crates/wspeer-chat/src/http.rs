@@ -1,15 +1,39 @@
-//! Plain HTTP on the chat port: the web page, `/healthz` (`ok`, or `degraded:
-//! redis unreachable` while a cluster server has lost Redis), `/metrics`, and 503
-//! for upgrades once the server is full.
+//! Plain HTTP on the chat port: the web page and its script and style,
+//! `/healthz` (`ok`, or `degraded: redis unreachable` while a cluster server has
+//! lost Redis), `/metrics`; and the last word on upgrades: 503 once the server
+//! is full. Every response carries the security headers of [`secure`].
 
-use std::sync::{Arc, atomic::Ordering::Relaxed};
+use std::sync::Arc;
 
-use wspeer_core::{HttpRequest, HttpResponse, HttpService};
+use wspeer_core::{Admission, HttpRequest, HttpResponse, HttpService};
 
-use crate::{cluster::Cluster, config::ChatConfig, metrics::Metrics};
+use crate::{cluster::Cluster, config::ChatConfig, metrics::Metrics, slot::Slot};
 
 /// The self-contained web client, embedded in the binary.
 pub const PAGE: &str = include_str!("web/index.html");
+/// The page's script (a file of its own: the policy allows no inline script).
+pub const SCRIPT: &str = include_str!("web/chat.js");
+/// The page's style.
+pub const STYLE: &str = include_str!("web/chat.css");
+
+/// The page's Content-Security-Policy: its own script, style and WebSocket,
+/// nothing else, never in a frame.
+pub const PAGE_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; \
+     frame-ancestors 'none'";
+/// The policy of every other response: nothing may load from it or frame it.
+pub const OTHER_POLICY: &str = "default-src 'none'; frame-ancestors 'none'";
+
+/// `response` with the headers every chat response carries: a
+/// Content-Security-Policy, `nosniff`, no framing, no referrer (a page URL may
+/// carry a token).
+pub fn secure(response: HttpResponse, policy: &str) -> HttpResponse {
+    response
+        .header("Content-Security-Policy", policy)
+        .header("X-Content-Type-Options", "nosniff")
+        .header("X-Frame-Options", "DENY")
+        .header("Referrer-Policy", "no-referrer")
+}
 
 /// Answers the chat server's HTTP requests.
 #[derive(Debug)]
@@ -19,24 +43,18 @@ pub struct ChatHttp {
     pub(crate) cluster: Option<Arc<Cluster>>,
 }
 
-impl HttpService for ChatHttp {
-    fn respond(&self, request: &HttpRequest) -> Option<HttpResponse> {
-        if request.websocket {
-            let connected = self.metrics.connections.load(Relaxed) as usize;
-            if connected >= self.config.max_connections {
-                Metrics::inc(&self.metrics.refused);
-                return Some(HttpResponse::text(
-                    503,
-                    format!("server full: {connected} connections\n"),
-                ));
-            }
-            return None;
-        }
+impl ChatHttp {
+    fn page(&self, request: &HttpRequest) -> HttpResponse {
         if request.method != "GET" && request.method != "HEAD" {
-            return Some(HttpResponse::text(405, "only GET\n").header("Allow", "GET"));
+            return HttpResponse::text(405, "only GET\n").header("Allow", "GET");
         }
-        Some(match request.path_only() {
-            "/" | "/index.html" => HttpResponse::new(200, "text/html; charset=utf-8", PAGE),
+        match request.path_only() {
+            "/" | "/index.html" => secure(
+                HttpResponse::new(200, "text/html; charset=utf-8", PAGE),
+                PAGE_POLICY,
+            ),
+            "/chat.js" => HttpResponse::new(200, "text/javascript; charset=utf-8", SCRIPT),
+            "/chat.css" => HttpResponse::new(200, "text/css; charset=utf-8", STYLE),
             // Degraded still serves its own clients: 200, so a load balancer keeps
             // it; the body says why (see docs/deploy.md).
             "/healthz" => match &self.cluster {
@@ -51,6 +69,42 @@ impl HttpService for ChatHttp {
                 self.metrics.render(),
             ),
             _ => HttpResponse::text(404, "not found\n"),
-        })
+        }
+    }
+}
+
+impl HttpService for ChatHttp {
+    fn respond(&self, request: &HttpRequest) -> Option<HttpResponse> {
+        if request.websocket {
+            return None;
+        }
+        let response = self.page(request);
+        Some(
+            if response
+                .headers
+                .iter()
+                .any(|(n, _)| n == "Content-Security-Policy")
+            {
+                response
+            } else {
+                secure(response, OTHER_POLICY)
+            },
+        )
+    }
+
+    fn admit(&self, _request: &HttpRequest) -> Result<Admission, HttpResponse> {
+        match Slot::reserve(&self.metrics, self.config.max_connections) {
+            Some(slot) => Ok(Admission::hold(slot)),
+            None => {
+                Metrics::inc(&self.metrics.refused);
+                Err(secure(
+                    HttpResponse::text(
+                        503,
+                        format!("server full: {} connections\n", self.config.max_connections),
+                    ),
+                    OTHER_POLICY,
+                ))
+            }
+        }
     }
 }

@@ -20,6 +20,7 @@ use tracing::warn;
 use wspeer_core::{Message, Sender};
 
 use crate::{
+    clean::clean_line,
     cluster::{Cluster, Outbound, wire::Present},
     config::{CLOSE_TOO_SLOW, ChatConfig, DEFAULT_ROOM},
     metrics::Metrics,
@@ -153,7 +154,6 @@ impl Hub {
             self.enter_room(&mut state, id, DEFAULT_ROOM);
             id
         };
-        self.metrics.connections.fetch_add(1, Relaxed);
         self.changed();
         self.publish(self.line(Some(DEFAULT_ROOM), Some(id), format!("[{id}] connected")));
         id
@@ -170,7 +170,6 @@ impl Hub {
             })
         };
         if let Some((name, room)) = gone {
-            self.metrics.connections.fetch_sub(1, Relaxed);
             self.changed();
             self.publish(self.line(Some(&room), Some(id), format!("[{name}] disconnected")));
         }
@@ -181,6 +180,7 @@ impl Hub {
         let Some((name, room)) = self.name_and_room(id) else {
             return;
         };
+        let text = clean_line(text);
         let mut line = self.line(Some(&room), Some(id), format!("[{name}] Says: {text}"));
         line.keep = true;
         self.publish(line);
@@ -188,31 +188,33 @@ impl Hub {
 
     /// `Server says: text` to every client of every room.
     pub fn server_says(&self, text: &str) {
+        let text = clean_line(text);
         self.publish(self.line(None, None, format!("Server says: {text}")));
     }
 
-    /// Renames a client; names are unique and may not look like ids.
+    /// Renames a client; names follow [`crate::nick`]'s rule and are unique up
+    /// to confusables.
     pub fn nick(&self, id: ClientId, nick: &str) -> Result<(), String> {
-        let valid = !nick.is_empty()
-            && nick.len() <= 32
-            && !nick.bytes().all(|b| b.is_ascii_digit())
-            && nick
-                .chars()
-                .all(|c| c.is_alphanumeric() || "-_.".contains(c));
-        if !valid {
-            return Err(format!(
-                "Invalid nickname {nick:?}: 1-32 letters, digits, '-', '_' or '.', not only digits"
-            ));
-        }
+        crate::nick::check(nick)?;
+        let wanted = crate::nick::Keys::of(nick);
         let (old, room) = {
             let mut state = self.lock();
-            if state
+            let clash = state
                 .members
-                .values()
-                .any(|m| m.nick.as_deref() == Some(nick))
-                || self.cluster.as_ref().is_some_and(|c| c.remote_has(nick))
-            {
-                return Err(format!("Nickname {nick} is taken"));
+                .iter()
+                .filter(|(other, _)| **other != id)
+                .find_map(|(_, m)| {
+                    m.nick
+                        .clone()
+                        .filter(|n| wanted.clash(&crate::nick::Keys::of(n)))
+                })
+                .or_else(|| self.cluster.as_ref().and_then(|c| c.remote_clash(&wanted)));
+            match clash {
+                Some(taken) if taken == nick => return Err(format!("Nickname {nick} is taken")),
+                Some(taken) => {
+                    return Err(format!("Nickname {nick} is taken: it looks like [{taken}]"));
+                }
+                None => {}
             }
             let Some(member) = state.members.get_mut(&id) else {
                 return Ok(());
@@ -284,6 +286,11 @@ impl Hub {
             );
         }
         format!("In {}: {}", member.room, names.join(" "))
+    }
+
+    /// How many clients have joined and not left yet.
+    pub fn member_count(&self) -> usize {
+        self.lock().members.len()
     }
 
     /// Sends `text` to one client only (command replies).

@@ -15,15 +15,18 @@
 #![warn(clippy::unwrap_used)]
 
 pub mod backend;
+pub mod clean;
 mod cluster;
 pub mod command;
 pub mod config;
 pub mod http;
 pub mod hub;
 pub mod metrics;
+pub mod nick;
 pub mod rate;
 mod server;
 mod session;
+mod slot;
 
 pub use backend::Backend;
 pub use config::ChatConfig;

@@ -44,6 +44,11 @@ struct Args {
     /// rooms, ids, `/who` and history span every server. Default: alone, in memory.
     #[arg(long, value_name = "URL")]
     redis: Option<String>,
+    /// Another site whose pages may connect (scheme://host[:port]; repeatable).
+    /// Browsers on any other site get HTTP 403; the chat's own page, and
+    /// clients that send no Origin (Godot, programs), always may.
+    #[arg(long = "allowed-origin", value_name = "ORIGIN")]
+    allowed_origins: Vec<String>,
     /// Log filter, as RUST_LOG (for example "info" or "wspeer_chat=debug").
     #[arg(long, default_value = "info")]
     log: String,
@@ -74,6 +79,7 @@ async fn serve(args: Args) -> Result<(), String> {
     config.history = args.history;
     config.rate_per_second = args.rate;
     config.rate_burst = (args.rate * 2.0).max(1.0);
+    config.allowed_origins = args.allowed_origins;
     if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
         config.tls = Some(TlsOptions::server_from_files(key, cert).map_err(|e| e.to_string())?);
     }

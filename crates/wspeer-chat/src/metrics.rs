@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 /// Every counter and gauge; shared by all sessions.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    /// Clients connected now.
+    /// Connections open now: admitted (the `101` decided) and not yet ended.
     pub connections: AtomicU64,
     /// Rooms with at least one member now.
     pub rooms: AtomicU64,
@@ -43,7 +43,7 @@ impl Metrics {
             (
                 "wspeer_chat_connections",
                 "gauge",
-                "Clients connected now.",
+                "Connections open now.",
                 &self.connections,
             ),
             (

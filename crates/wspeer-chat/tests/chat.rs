@@ -62,7 +62,12 @@ async fn web_page_health_and_metrics() {
     let chat = Node::start_with(ChatConfig::default()).await;
     let page = chat.http_get("/").await;
     assert!(page.starts_with("HTTP/1.1 200 OK\r\n"), "{page}");
-    assert!(page.contains("text/html") && page.contains("new WebSocket(url, \"demo-chat\")"));
+    assert!(page.contains("text/html") && page.contains("<script src=\"chat.js\">"));
+    let script = chat.http_get("/chat.js").await;
+    assert!(
+        script.contains("new WebSocket(url, \"demo-chat\")"),
+        "{script}"
+    );
     assert!(chat.http_get("/healthz").await.ends_with("\r\n\r\nok\n"));
     assert!(chat.http_get("/nowhere").await.starts_with("HTTP/1.1 404"));
     let mut a = chat.client().await;
@@ -251,13 +256,9 @@ async fn five_hundred_clients_in_one_room() {
     for _ in 0..CLIENTS {
         clients.push(chat.client().await);
     }
-    let metrics = chat.server.metrics().clone();
+    let hub = chat.server.hub().clone();
     timeout(WAIT, async {
-        while metrics
-            .connections
-            .load(std::sync::atomic::Ordering::Relaxed)
-            < CLIENTS as u64
-        {
+        while hub.member_count() < CLIENTS {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     })

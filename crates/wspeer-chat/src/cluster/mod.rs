@@ -155,11 +155,14 @@ impl Cluster {
         lock(&self.remote).get(room).cloned().unwrap_or_default()
     }
 
-    /// Whether another server has a member called `name`.
-    pub(crate) fn remote_has(&self, name: &str) -> bool {
+    /// The name of another server's member that clashes with `keys` (the
+    /// same name, or one confusable with it), if there is one.
+    pub(crate) fn remote_clash(&self, keys: &crate::nick::Keys) -> Option<String> {
         lock(&self.remote)
             .values()
-            .any(|names| names.iter().any(|n| n == name))
+            .flatten()
+            .find(|n| keys.clash(&crate::nick::Keys::of(n)))
+            .cloned()
     }
 }
 
