@@ -302,3 +302,90 @@ pub fn chat_fanout(flags: &Flags) -> anyhow::Result<bool> {
     out(&crate::chat_fanout::markdown(&reports))?;
     Ok(reports.iter().all(|r| r.errors == 0))
 }
+
+/// `slow-handshakes`: a slow-handshake attack on a server it starts
+/// (`--server KIND`) or on one already running (`--connect ADDR`, with
+/// `--pid PID` for its memory), and what fresh clients see meanwhile.
+pub fn slow_handshakes(flags: &Flags) -> anyhow::Result<bool> {
+    flags.only(&[
+        "server",
+        "connect",
+        "pid",
+        "attackers",
+        "sources",
+        "duration",
+        "reopen-after",
+        "path",
+        "protocol",
+        "health",
+    ])?;
+    use crate::slow_handshakes::{AttackConfig, run};
+    let mut config = AttackConfig::default();
+    config.attackers = flags.get("attackers", config.attackers)?;
+    config.sources = flags.get("sources", config.sources)?;
+    config.duration = flags.seconds("duration", config.duration)?;
+    config.reopen_after = flags.seconds("reopen-after", config.reopen_after)?;
+    if let Some(path) = flags.text("path") {
+        config.path = path.to_owned();
+    }
+    config.protocol = flags.text("protocol").map(str::to_owned);
+    config.health_path = flags.text("health").map(str::to_owned);
+    // A chat server answers a message with a broadcast, not an echo.
+    config.echo = config.protocol.is_none();
+    let exe = std::env::current_exe().context("the harness binary")?;
+    let (server, addr, pid) = match (flags.text("server"), flags.text("connect")) {
+        (Some(kind), None) => {
+            let kind = ServerKind::parse(kind).with_context(|| format!("unknown server {kind}"))?;
+            let server = ServerProcess::spawn(&exe, kind, None, &[])?;
+            let (addr, pid) = (server.addr, server.pid());
+            (Some(server), addr, Some(pid))
+        }
+        (None, Some(addr)) => {
+            let pid = flags.text("pid").map(str::parse).transpose()?;
+            (None, addr.parse()?, pid)
+        }
+        _ => anyhow::bail!("give --server KIND or --connect ADDR"),
+    };
+    let report = run(addr, pid, &config)?;
+    drop(server);
+    let ms = |h: &hdrhistogram::Histogram<u64>, q: f64| h.value_at_quantile(q) as f64 / 1e6;
+    let mut text = format!(
+        "{} attackers ({} got a connection) from {} address(es), {:?} at the height: {} connects, {} dropped by the server\n",
+        config.attackers,
+        report.attackers_connected,
+        config.sources,
+        config.duration,
+        report.attack_connects,
+        report.attack_dropped
+    );
+    text += &format!(
+        "fresh clients: {} ok, {} failed{}; p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms\n",
+        report.fresh.len(),
+        report.fresh_failed,
+        report
+            .first_failure
+            .as_ref()
+            .map(|f| format!(" (first: {f})"))
+            .unwrap_or_default(),
+        ms(&report.fresh, 0.5),
+        ms(&report.fresh, 0.99),
+        report.fresh.max() as f64 / 1e6
+    );
+    if config.health_path.is_some() {
+        text += &format!(
+            "health: {} ok, {} failed; p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms\n",
+            report.health.len(),
+            report.health_failed,
+            ms(&report.health, 0.5),
+            ms(&report.health, 0.99),
+            report.health.max() as f64 / 1e6
+        );
+    }
+    if let Some((before, peak, end)) = report.rss_kib {
+        text += &format!(
+            "server RSS: {before} KiB before, {peak} KiB at most during the attack, {end} KiB at its end\n"
+        );
+    }
+    out(&text)?;
+    Ok(report.fresh_failed == 0 && report.health_failed == 0)
+}

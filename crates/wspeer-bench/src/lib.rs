@@ -32,4 +32,5 @@ pub mod memory;
 pub mod process;
 pub mod report;
 pub mod servers;
+pub mod slow_handshakes;
 pub mod suite;

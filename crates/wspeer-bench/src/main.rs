@@ -11,6 +11,8 @@
 //! cargo run --release -p wspeer-bench -- gameloop [--clients 32] [--duration 5]
 //! cargo run --release -p wspeer-bench -- idle-poll [--polls 2000000]
 //! cargo run --release -p wspeer-bench -- chat-fanout [--clients 10,50,100] [--rate 10] [--duration 5]
+//! cargo run --release -p wspeer-bench -- slow-handshakes --server <kind> | --connect <addr> [--pid PID]
+//!     [--attackers 5000] [--sources 1] [--duration 10] [--protocol demo-chat --path /test/ --health /healthz]
 //! ```
 //!
 //! Servers: wspeer-async, wspeer-poll, tungstenite, fastwebsockets, raw-tcp.
@@ -19,7 +21,7 @@ use std::process::ExitCode;
 
 use wspeer_bench::{cli::Flags, commands, servers::ServerKind};
 
-const USAGE: &str = "usage: wspeer-bench <all | server | load | idle-memory | handshakes | gameloop | idle-poll | chat-fanout> [flags]
+const USAGE: &str = "usage: wspeer-bench <all | server | load | idle-memory | handshakes | gameloop | idle-poll | chat-fanout | slow-handshakes> [flags]
   all          every workload against every server; prints a markdown report
   server       run one echo server: server <kind> <addr> [--cpu N]; prints its port
   load         one echo workload: --server <kind> or --connect <addr> [--raw]
@@ -27,7 +29,8 @@ const USAGE: &str = "usage: wspeer-bench <all | server | load | idle-memory | ha
   handshakes   connect-handshake-close cycles per second
   gameloop     latency of 60 Hz facade clients against async-core clients
   idle-poll    nanoseconds per idle WebSocketPeer::poll()
-  chat-fanout  deliveries per second and latency of N chat clients in one room";
+  chat-fanout  deliveries per second and latency of N chat clients in one room
+  slow-handshakes  fresh clients' handshake times during a slow-handshake attack";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -41,6 +44,7 @@ fn main() -> ExitCode {
         "gameloop" => commands::gameloop(&flags),
         "idle-poll" => commands::idle_poll(&flags),
         "chat-fanout" => commands::chat_fanout(&flags),
+        "slow-handshakes" => commands::slow_handshakes(&flags),
         _ => {
             eprintln!("{USAGE}");
             let names: Vec<&str> = ServerKind::ALL.iter().map(|kind| kind.name()).collect();

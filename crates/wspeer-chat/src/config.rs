@@ -51,6 +51,13 @@ pub struct ChatConfig {
     /// 403. Requests without `Origin` (Godot, programs) always pass. Default
     /// none: only the chat's own page.
     pub allowed_origins: Vec<String>,
+    /// Most unfinished handshakes at once; past it the one that has waited
+    /// longest is dropped. Default: the core's (`Config::max_pending_handshakes`).
+    pub max_pending_handshakes: usize,
+    /// Most unfinished handshakes from one address; past it that address's
+    /// longest-waiting one is dropped. Default: the core's
+    /// (`Config::max_pending_handshakes_per_ip`).
+    pub max_pending_handshakes_per_ip: usize,
 }
 
 impl Default for ChatConfig {
@@ -66,6 +73,9 @@ impl Default for ChatConfig {
             shutdown_grace: Duration::from_secs(5),
             backend: Backend::Local,
             allowed_origins: Vec::new(),
+            max_pending_handshakes: wspeer_core::Config::default().max_pending_handshakes,
+            max_pending_handshakes_per_ip: wspeer_core::Config::default()
+                .max_pending_handshakes_per_ip,
         }
     }
 }

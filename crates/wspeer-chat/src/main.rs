@@ -49,6 +49,13 @@ struct Args {
     /// clients that send no Origin (Godot, programs), always may.
     #[arg(long = "allowed-origin", value_name = "ORIGIN")]
     allowed_origins: Vec<String>,
+    /// Most unfinished handshakes at once; past it the one that has waited
+    /// longest is dropped, so slow clients cannot lock others out.
+    #[arg(long, default_value_t = wspeer_core::Config::default().max_pending_handshakes)]
+    max_pending_handshakes: usize,
+    /// Most unfinished handshakes from one address (an IPv6 /64 counts as one).
+    #[arg(long, default_value_t = wspeer_core::Config::default().max_pending_handshakes_per_ip)]
+    max_pending_handshakes_per_ip: usize,
     /// Log filter, as RUST_LOG (for example "info" or "wspeer_chat=debug").
     #[arg(long, default_value = "info")]
     log: String,
@@ -80,6 +87,8 @@ async fn serve(args: Args) -> Result<(), String> {
     config.rate_per_second = args.rate;
     config.rate_burst = (args.rate * 2.0).max(1.0);
     config.allowed_origins = args.allowed_origins;
+    config.max_pending_handshakes = args.max_pending_handshakes;
+    config.max_pending_handshakes_per_ip = args.max_pending_handshakes_per_ip;
     if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
         config.tls = Some(TlsOptions::server_from_files(key, cert).map_err(|e| e.to_string())?);
     }

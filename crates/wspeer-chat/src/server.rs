@@ -86,6 +86,8 @@ impl Server {
             .max_queued_packets(self.config.send_queue)
             // The send queue is counted in messages; bytes follow from the sizes.
             .outbound_buffer_size(0)
+            .max_pending_handshakes(self.config.max_pending_handshakes)
+            .max_pending_handshakes_per_ip(self.config.max_pending_handshakes_per_ip)
             // Always on: the page's own origin, and those listed, may connect.
             .allowed_origins(self.config.allowed_origins.iter().cloned())
             .http_service(ChatHttp {

@@ -6,7 +6,8 @@
 use std::{net::SocketAddr, process::Stdio, time::Duration};
 
 use tokio::{
-    io::{AsyncBufReadExt, BufReader},
+    io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader},
+    net::TcpStream,
     process::Command,
     time::timeout,
 };
@@ -50,5 +51,25 @@ async fn the_chat_gives_memory_back_after_ten_thousand_clients() {
     connect_and_vanish(addr, "/test/", &[PROTOCOL], WAVE).await;
     let peak = rss_kib_of(pid);
     eprintln!("wspeer-chat: {baseline} KiB before, {peak} KiB just after {WAVE} clients");
+    // The wave has closed once the server has let every client go (each one
+    // is announced to the room as it leaves, which takes a while).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    while open_connections(addr).await != 0 {
+        assert!(tokio::time::Instant::now() < deadline, "the clients never left");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert_memory_returns(pid, baseline, 8 * 1024, Duration::from_secs(10)).await;
+}
+
+/// `wspeer_chat_connections` from the server's `/metrics`.
+async fn open_connections(addr: SocketAddr) -> u64 {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET /metrics HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut body = String::new();
+    stream.read_to_string(&mut body).await.unwrap();
+    body.lines()
+        .find_map(|line| line.strip_prefix("wspeer_chat_connections "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no wspeer_chat_connections in {body:?}"))
 }

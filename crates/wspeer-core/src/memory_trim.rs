@@ -7,15 +7,6 @@
 //! `docs/benchmarks.md`. A library must not choose its users' allocator, so
 //! this is opt-in: the `trim-memory` feature, called from `main`.
 
-use std::time::Duration;
-
-/// How often the trimmer looks at what the allocator holds free.
-const PERIOD: Duration = Duration::from_secs(1);
-
-/// Free memory held by the allocator past which it is given back: below it,
-/// trimming would save little and churn pages that are about to be reused.
-const THRESHOLD: usize = 4 * 1024 * 1024;
-
 /// Starts a thread that, once a second, gives the memory the allocator holds
 /// free back to the system when it exceeds 4 MiB (glibc's `malloc_trim`), so
 /// that a long-running server's memory falls back after a spike. Does nothing
@@ -25,6 +16,11 @@ const THRESHOLD: usize = 4 * 1024 * 1024;
 pub fn trim_memory_periodically() {
     #[cfg(all(feature = "trim-memory", target_os = "linux", target_env = "gnu"))]
     {
+        /// How often the trimmer looks at what the allocator holds free.
+        const PERIOD: std::time::Duration = std::time::Duration::from_secs(1);
+        /// Free memory past which it is given back: below it, trimming would
+        /// save little and churn pages that are about to be reused.
+        const THRESHOLD: usize = 4 * 1024 * 1024;
         let spawned = std::thread::Builder::new()
             .name("wspeer-trim".into())
             .spawn(|| {
