@@ -55,7 +55,10 @@ async fn the_chat_gives_memory_back_after_ten_thousand_clients() {
     // is announced to the room as it leaves, which takes a while).
     let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
     while open_connections(addr).await != 0 {
-        assert!(tokio::time::Instant::now() < deadline, "the clients never left");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the clients never left"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_memory_returns(pid, baseline, 8 * 1024, Duration::from_secs(10)).await;

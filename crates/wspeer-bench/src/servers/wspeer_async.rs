@@ -9,7 +9,8 @@ use super::OnBound;
 
 /// Runs the echo server on `addr` with the default [`Config`], or with the
 /// read buffer size in `WSPEER_BENCH_READ_BUFFER` (bytes) to see what that
-/// setting costs; the reports always use the default.
+/// setting costs; the reports always use the default. `WSPEER_BENCH_TRIM=1`
+/// runs it as the server binaries do, with `trim_memory_periodically`.
 pub fn run(addr: &str, on_bound: OnBound<'_>) -> anyhow::Result<()> {
     serve_each(addr, on_bound, |mut ws| async move {
         while let Some(message) = ws.recv().await {
@@ -46,6 +47,9 @@ where
         .enable_all()
         .build()?;
     runtime.block_on(async move {
+        if std::env::var_os("WSPEER_BENCH_TRIM").is_some() {
+            wspeer_core::trim_memory_periodically();
+        }
         let mut listener = Listener::bind(addr, config).await?;
         on_bound(listener.local_addr()?.port());
         loop {
