@@ -98,10 +98,49 @@ pub fn run(
     config: &AttackConfig,
 ) -> anyhow::Result<AttackReport> {
     process::raise_nofile();
+    // The attackers get a thread and runtime of their own, so that a fresh
+    // client's time is the server's, not the time our own attack kept it
+    // waiting to be polled.
+    let counters = Arc::new(Counters::default());
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let attack = std::thread::spawn({
+        let (counters, config) = (counters.clone(), config.clone());
+        move || -> anyhow::Result<()> {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(run_attackers(addr, &config, counters, stopped));
+            Ok(())
+        }
+    });
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(attack(addr, pid, config))
+    let report = runtime.block_on(watch_fresh_clients(addr, pid, config, &counters));
+    let _ = stop.send(true);
+    attack
+        .join()
+        .map_err(|_| anyhow::anyhow!("the attack thread panicked"))??;
+    report
+}
+
+/// Every attacker, until `stop` turns true.
+async fn run_attackers(
+    addr: SocketAddr,
+    config: &AttackConfig,
+    counters: Arc<Counters>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let attackers: Vec<_> = (0..config.attackers)
+        .map(|i| {
+            let source = source_address(i % config.sources.max(1), config.sources);
+            tokio::spawn(trickle(addr, source, config.reopen_after, counters.clone()))
+        })
+        .collect();
+    let _ = stop.wait_for(|stop| *stop).await;
+    for attacker in attackers {
+        attacker.abort();
+    }
 }
 
 #[derive(Default)]
@@ -111,19 +150,14 @@ struct Counters {
     dropped: AtomicUsize,
 }
 
-async fn attack(
+/// Fresh clients one after another while the attack runs and lasts.
+async fn watch_fresh_clients(
     addr: SocketAddr,
     pid: Option<u32>,
     config: &AttackConfig,
+    counters: &Counters,
 ) -> anyhow::Result<AttackReport> {
     let before = pid.map(process::rss_kib).transpose()?;
-    let counters = Arc::new(Counters::default());
-    let attackers: Vec<_> = (0..config.attackers)
-        .map(|i| {
-            let source = source_address(i % config.sources.max(1), config.sources);
-            tokio::spawn(trickle(addr, source, config.reopen_after, counters.clone()))
-        })
-        .collect();
     let mut report = AttackReport {
         fresh: new_histogram(),
         fresh_failed: 0,
@@ -156,9 +190,6 @@ async fn attack(
         tokio::time::sleep(config.probe_every).await;
     }
     let end_rss = pid.map(process::rss_kib).transpose()?.unwrap_or(0);
-    for attacker in attackers {
-        attacker.abort();
-    }
     report.attackers_connected = counters.connected.load(Ordering::Relaxed);
     report.attack_connects = counters.connects.load(Ordering::Relaxed);
     report.attack_dropped = counters.dropped.load(Ordering::Relaxed);
