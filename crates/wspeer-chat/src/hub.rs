@@ -63,6 +63,7 @@ struct Room {
 #[derive(Default)]
 struct State {
     members: HashMap<ClientId, Member>,
+    nicks: crate::nick::NameIndex<ClientId>,
     rooms: HashMap<String, Room>,
     draws: u64,
 }
@@ -164,6 +165,9 @@ impl Hub {
         let gone = {
             let mut state = self.lock();
             state.members.remove(&id).map(|member| {
+                if let Some(nick) = &member.nick {
+                    state.nicks.remove(&id, nick);
+                }
                 let name = member.name(id);
                 self.leave_room(&mut state, id, &member.room);
                 (name, member.room)
@@ -200,14 +204,9 @@ impl Hub {
         let (old, room) = {
             let mut state = self.lock();
             let clash = state
-                .members
-                .iter()
-                .filter(|(other, _)| **other != id)
-                .find_map(|(_, m)| {
-                    m.nick
-                        .clone()
-                        .filter(|n| wanted.clash(&crate::nick::Keys::of(n)))
-                })
+                .nicks
+                .clash(&wanted, Some(&id))
+                .map(str::to_owned)
                 .or_else(|| self.cluster.as_ref().and_then(|c| c.remote_clash(&wanted)));
             match clash {
                 Some(taken) if taken == nick => return Err(format!("Nickname {nick} is taken")),
@@ -216,9 +215,14 @@ impl Hub {
                 }
                 None => {}
             }
-            let Some(member) = state.members.get_mut(&id) else {
+            let State { members, nicks, .. } = &mut *state;
+            let Some(member) = members.get_mut(&id) else {
                 return Ok(());
             };
+            if let Some(previous) = &member.nick {
+                nicks.remove(&id, previous);
+            }
+            nicks.insert(id, nick);
             let old = member.name(id);
             member.nick = Some(nick.to_owned());
             (old, member.room.clone())

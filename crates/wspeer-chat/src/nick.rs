@@ -15,6 +15,8 @@
 //!   aside ([`Keys`]), so `AIice` (capital i), `alice` and `ALICE` all clash
 //!   with `Alice`.
 
+use std::collections::HashMap;
+
 use unicode_security::{
     GeneralSecurityProfile, RestrictionLevel, RestrictionLevelDetection, skeleton,
 };
@@ -54,6 +56,59 @@ impl Keys {
     /// Whether the two names could be taken for one another.
     pub fn clash(&self, other: &Self) -> bool {
         self.0[0] == other.0[0] || self.0[1] == other.0[1]
+    }
+}
+
+/// The names in use, found by their [`Keys`]: a clash is two lookups, not a
+/// skeleton computed for every member (which would let a stream of `/nick`
+/// commands cost the server work in proportion to its members).
+#[derive(Debug)]
+pub struct NameIndex<T> {
+    by_key: HashMap<(usize, String), (T, String)>,
+}
+
+impl<T> Default for NameIndex<T> {
+    fn default() -> Self {
+        Self {
+            by_key: HashMap::new(),
+        }
+    }
+}
+
+impl<T: Clone + PartialEq> NameIndex<T> {
+    /// Records that `owner` goes by `name`.
+    pub fn insert(&mut self, owner: T, name: &str) {
+        let Keys(keys) = Keys::of(name);
+        for (kind, key) in keys.into_iter().enumerate() {
+            self.by_key
+                .insert((kind, key), (owner.clone(), name.to_owned()));
+        }
+    }
+
+    /// Forgets `name` (as `owner`'s).
+    pub fn remove(&mut self, owner: &T, name: &str) {
+        let Keys(keys) = Keys::of(name);
+        for (kind, key) in keys.into_iter().enumerate() {
+            let entry = (kind, key);
+            if self.by_key.get(&entry).is_some_and(|(o, _)| o == owner) {
+                self.by_key.remove(&entry);
+            }
+        }
+    }
+
+    /// The name in use, by someone other than `except`, that `keys` clash with.
+    pub fn clash(&self, keys: &Keys, except: Option<&T>) -> Option<&str> {
+        keys.0.iter().enumerate().find_map(|(kind, key)| {
+            self.by_key
+                .get(&(kind, key.clone()))
+                .filter(|(owner, _)| Some(owner) != except)
+                .map(|(_, name)| name.as_str())
+        })
+    }
+
+    /// Forgets every name.
+    pub fn clear(&mut self) {
+        self.by_key.clear();
     }
 }
 
@@ -163,6 +218,25 @@ mod tests {
             assert!(check(name).is_err(), "{name}");
         }
         assert!(check("l33t").is_ok());
+    }
+
+    #[test]
+    fn the_index_finds_confusables_of_names_in_use() {
+        let mut index = NameIndex::default();
+        index.insert(1, "Alice");
+        index.insert(2, "bob");
+        for look_alike in ["alice", "ALICE", "AIice"] {
+            assert_eq!(index.clash(&Keys::of(look_alike), None), Some("Alice"));
+        }
+        assert_eq!(
+            index.clash(&Keys::of("Alice"), Some(&1)),
+            None,
+            "one's own name"
+        );
+        assert_eq!(index.clash(&Keys::of("carol"), None), None);
+        index.remove(&1, "Alice");
+        assert_eq!(index.clash(&Keys::of("alice"), None), None);
+        assert_eq!(index.clash(&Keys::of("BOB"), None), Some("bob"));
     }
 
     #[test]

@@ -60,6 +60,7 @@ pub(crate) struct Cluster {
     rx: Mutex<Option<mpsc::Receiver<Outbound>>>,
     ids: Mutex<VecDeque<ClientId>>,
     remote: Mutex<HashMap<String, Vec<String>>>,
+    remote_names: Mutex<crate::nick::NameIndex<()>>,
     pub(crate) wake: Notify,
 }
 
@@ -80,6 +81,7 @@ impl Cluster {
             rx: Mutex::new(Some(rx)),
             ids: Mutex::new(VecDeque::new()),
             remote: Mutex::new(HashMap::new()),
+            remote_names: Mutex::default(),
             wake: Notify::new(),
         })
     }
@@ -93,6 +95,7 @@ impl Cluster {
         self.up.store(up, Relaxed);
         if !up {
             lock(&self.remote).clear();
+            lock(&self.remote_names).clear();
         }
     }
 
@@ -147,6 +150,11 @@ impl Cluster {
 
     /// Replaces what the other servers' members are (room → names).
     pub(crate) fn set_remote(&self, remote: HashMap<String, Vec<String>>) {
+        let mut names = crate::nick::NameIndex::default();
+        for name in remote.values().flatten() {
+            names.insert((), name);
+        }
+        *lock(&self.remote_names) = names;
         *lock(&self.remote) = remote;
     }
 
@@ -158,11 +166,9 @@ impl Cluster {
     /// The name of another server's member that clashes with `keys` (the
     /// same name, or one confusable with it), if there is one.
     pub(crate) fn remote_clash(&self, keys: &crate::nick::Keys) -> Option<String> {
-        lock(&self.remote)
-            .values()
-            .flatten()
-            .find(|n| keys.clash(&crate::nick::Keys::of(n)))
-            .cloned()
+        lock(&self.remote_names)
+            .clash(keys, None)
+            .map(str::to_owned)
     }
 }
 
