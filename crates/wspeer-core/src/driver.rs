@@ -626,28 +626,29 @@ where
                             reason: String::new(),
                         },
                     };
-                    if !self.close_sent {
+                    if self.close_sent {
+                        self.shared.set_closing();
+                    } else {
                         // Echo the peer's code, as RFC 6455 §5.5.1 suggests.
                         let payload = match &frame {
                             Some((code, reason)) => close_payload(*code, reason),
                             None => Vec::new(),
                         };
-                        if self.shared.outbound_waiting() {
-                            // Messages accepted before the close arrived (a
-                            // handler's replies to this very read among them)
-                            // go out first. (A send from another thread in the
-                            // instant before `set_closing` below is not seen
-                            // here if the queue looked empty: a known gap.)
-                            self.pending_close = Some(payload);
-                        } else {
+                        // Sends stop being accepted at the moment the queue is
+                        // looked at, so none can slip in behind the echo.
+                        if self.shared.begin_closing() {
                             self.writer.queue_close(&payload);
                             self.close_sent = true;
                             self.need_flush = true;
                             self.pending_close = None;
+                        } else {
+                            // Messages accepted before the close arrived (a
+                            // handler's replies to this very read among them)
+                            // go out first.
+                            self.pending_close = Some(payload);
                         }
                     }
                     self.close_received = Some(status);
-                    self.shared.set_closing();
                     self.start_close_timer();
                     // Nothing after a close frame means anything.
                     *input = &[];

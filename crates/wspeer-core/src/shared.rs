@@ -419,6 +419,21 @@ impl Shared {
         self.notify_app();
     }
 
+    /// The peer's close frame came: moves an open connection to Closing, so
+    /// that sends are refused from now on, and says whether every message
+    /// accepted before is out of the queue. One lock for both, so that no send
+    /// can be accepted after the answer and then be dropped behind our close.
+    pub(crate) fn begin_closing(&self) -> bool {
+        let mut inner = self.lock();
+        if inner.state == ReadyState::Open {
+            inner.state = ReadyState::Closing;
+        }
+        let drained = inner.outbound.is_empty();
+        drop(inner);
+        self.notify_app();
+        drained
+    }
+
     pub(crate) fn set_closing(&self) {
         let mut inner = self.lock();
         if inner.state == ReadyState::Open {
