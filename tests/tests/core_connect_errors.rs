@@ -93,9 +93,16 @@ async fn http_404_is_a_handshake_error_with_status_and_body() {
     )
     .await;
     let result = within("the attempt", connect(&url)).await;
-    let Err(error @ ConnectError::Handshake(_)) = result else {
-        panic!("expected Handshake, got {result:?}");
+    let Err(error @ ConnectError::Rejected { status: 404, .. }) = &result else {
+        panic!("expected Rejected with 404, got {result:?}");
     };
+    let ConnectError::Rejected { reason, body, .. } = error else {
+        unreachable!()
+    };
+    assert_eq!(
+        (reason.as_str(), body.as_str()),
+        ("Not Found", "no such ws")
+    );
     assert_eq!(
         error.to_string(),
         "WebSocket handshake failed: the server answered HTTP 404 Not Found instead of 101: no such ws"
@@ -111,8 +118,8 @@ async fn server_hanging_up_during_the_handshake_is_a_handshake_error() {
         read_head(&mut stream).await;
     });
     let result = within("the attempt", connect(&url)).await;
-    let Err(error @ ConnectError::Handshake(_)) = result else {
-        panic!("expected Handshake, got {result:?}");
+    let Err(error @ ConnectError::ClosedDuringHandshake(wspeer_core::Side::Server)) = result else {
+        panic!("expected ClosedDuringHandshake(Server), got {result:?}");
     };
     assert_eq!(
         error.to_string(),

@@ -37,17 +37,17 @@ async fn subprotocol_mismatch_is_refused_with_http_400() {
         ),
     )
     .await;
-    // The server refuses before any 101, so this is a Handshake error carrying the
+    // The server refuses before any 101, so this is a rejection carrying the
     // status and the server's explanation, not a ProtocolMismatch.
-    let Err(ConnectError::Handshake(message)) = result else {
-        panic!("expected ConnectError::Handshake, got {result:?}");
+    let Err(ConnectError::Rejected {
+        status: 400, body, ..
+    }) = result
+    else {
+        panic!("expected ConnectError::Rejected with 400, got {result:?}");
     };
-    assert!(message.contains("HTTP 400 Bad Request"), "{message}");
-    assert!(
-        message.contains(
-            "no supported subprotocol: the client offered [y-chat], the server accepts [x-chat]"
-        ),
-        "{message}"
+    assert_eq!(
+        body,
+        "no supported subprotocol: the client offered [y-chat], the server accepts [x-chat]"
     );
 }
 
@@ -59,11 +59,13 @@ async fn client_without_subprotocol_is_refused_by_a_server_that_requires_one() {
         connect_with(&server.url("/"), Config::default()),
     )
     .await;
-    let Err(ConnectError::Handshake(message)) = result else {
-        panic!("expected ConnectError::Handshake, got {result:?}");
+    let Err(ConnectError::Rejected {
+        status: 400, body, ..
+    }) = result
+    else {
+        panic!("expected ConnectError::Rejected with 400, got {result:?}");
     };
-    assert!(message.contains("HTTP 400 Bad Request"), "{message}");
-    assert!(message.contains("the client offered []"), "{message}");
+    assert!(body.contains("the client offered []"), "{body}");
 }
 
 #[tokio::test]
@@ -79,10 +81,9 @@ async fn client_subprotocol_is_refused_by_a_server_that_has_none() {
         ),
     )
     .await;
-    let Err(ConnectError::Handshake(message)) = result else {
-        panic!("expected ConnectError::Handshake, got {result:?}");
+    let Err(ConnectError::Rejected { status: 400, .. }) = result else {
+        panic!("expected ConnectError::Rejected with 400, got {result:?}");
     };
-    assert!(message.contains("HTTP 400 Bad Request"), "{message}");
 }
 
 /// A raw server that answers 101 with `extra` headers; returns the URL.

@@ -51,10 +51,13 @@ async fn the_demo_protocol_exactly() {
 async fn a_client_without_the_subprotocol_is_told_why() {
     let chat = Node::start_with(ChatConfig::default()).await;
     let err = wspeer_core::connect(&chat.url()).await.unwrap_err();
-    let ConnectError::Handshake(why) = err else {
+    let ConnectError::Rejected {
+        status: 400, body, ..
+    } = err
+    else {
         panic!("{err:?}")
     };
-    assert!(why.contains("400") && why.contains("demo-chat"), "{why}");
+    assert!(body.contains("demo-chat"), "{body}");
 }
 
 #[tokio::test]

@@ -9,7 +9,7 @@ use tokio_tungstenite::tungstenite::handshake::{client::generate_key, derive_acc
 use crate::{
     codec::{Role, Upgraded},
     config::Config,
-    error::ConnectError,
+    error::{ConnectError, Side},
     http_head::{HeadError, plausible_response, read_head},
     ws_url::WsUrl,
 };
@@ -45,17 +45,13 @@ where
         Ok(len) => len,
         Err(HeadError::Io(e)) => return Err(e.into()),
         Err(HeadError::Malformed) => {
-            return Err(ConnectError::Handshake(
+            return Err(ConnectError::MalformedHead(
                 "the server's answer is not HTTP".into(),
             ));
         }
-        Err(HeadError::Eof) => {
-            return Err(ConnectError::Handshake(
-                "the server closed the connection during the handshake".into(),
-            ));
-        }
+        Err(HeadError::Eof) => return Err(ConnectError::ClosedDuringHandshake(Side::Server)),
         Err(HeadError::TooLarge) => {
-            return Err(ConnectError::Handshake(format!(
+            return Err(ConnectError::MalformedHead(format!(
                 "the server's response head is over {} bytes",
                 config.max_request_header_size
             )));
@@ -102,27 +98,30 @@ fn check_response(
     config: &Config,
     key: &str,
 ) -> Result<String, ConnectError> {
-    let fail = |why: String| Err(ConnectError::Handshake(why));
+    let fail = |why: String| Err(ConnectError::InvalidUpgrade(why));
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut response = httparse::Response::new(&mut headers);
     match response.parse(head) {
         Ok(httparse::Status::Complete(_)) => {}
-        Ok(httparse::Status::Partial) => return fail("incomplete HTTP response".into()),
-        Err(e) => return fail(format!("the server's answer is not HTTP: {e}")),
+        Ok(httparse::Status::Partial) => {
+            return Err(ConnectError::MalformedHead(
+                "incomplete HTTP response".into(),
+            ));
+        }
+        Err(e) => {
+            return Err(ConnectError::MalformedHead(format!(
+                "the server's answer is not HTTP: {e}"
+            )));
+        }
     }
     let code = response.code.unwrap_or(0);
     if code != 101 {
         let body = String::from_utf8_lossy(&after[..after.len().min(300)]);
-        let body = body.trim();
-        let body = if body.is_empty() {
-            String::new()
-        } else {
-            format!(": {body}")
-        };
-        return fail(format!(
-            "the server answered HTTP {code} {} instead of 101{body}",
-            response.reason.unwrap_or("")
-        ));
+        return Err(ConnectError::Rejected {
+            status: code,
+            reason: response.reason.unwrap_or("").to_owned(),
+            body: body.trim().to_owned(),
+        });
     }
     let header = |name: &str| -> Option<&str> {
         response

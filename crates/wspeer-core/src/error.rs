@@ -80,9 +80,45 @@ pub enum ConnectError {
         #[source]
         source: Arc<io::Error>,
     },
-    /// The peer answered, but not with a valid WebSocket handshake (both sides).
+    /// The peer closed the connection before the handshake was over (both
+    /// sides).
+    #[error("WebSocket handshake failed: the {0} closed the connection during the handshake")]
+    ClosedDuringHandshake(Side),
+    /// The server's answer is not a usable HTTP head: not HTTP, incomplete,
+    /// or over the size limit (client; a server refuses such a request with
+    /// [`ConnectError::RequestRefused`]).
     #[error("WebSocket handshake failed: {0}")]
-    Handshake(String),
+    MalformedHead(String),
+    /// The server answered the upgrade with another HTTP status (client).
+    #[error("WebSocket handshake failed: the server answered HTTP {status} {reason} instead of 101{}", body_suffix(.body))]
+    Rejected {
+        /// The status code, such as 403 or 503.
+        status: u16,
+        /// The reason phrase of the status line.
+        reason: String,
+        /// The start of the response body (at most 300 bytes), trimmed: the
+        /// server's explanation, if it gave one.
+        body: String,
+    },
+    /// The server's `101` is not a valid WebSocket upgrade: a header missing,
+    /// a wrong `Sec-WebSocket-Accept`, an extension we did not offer (client).
+    #[error("WebSocket handshake failed: {0}")]
+    InvalidUpgrade(String),
+    /// We refused the client's upgrade request and answered with `status`
+    /// (server): not an upgrade, a bad key or version, no shared subprotocol,
+    /// an origin not allowed, a missing `Host`.
+    #[error("WebSocket handshake failed: refused with {status}: {reason}")]
+    RequestRefused {
+        /// The status code sent, such as 400, 403 or 426.
+        status: u16,
+        /// Why, as sent in the response body.
+        reason: String,
+    },
+    /// The application's [`HttpService`](crate::HttpService) answered the
+    /// request instead of upgrading it (server): a web page, a 503 from
+    /// `admit`.
+    #[error("WebSocket handshake failed: answered over HTTP with status {0}")]
+    AnsweredOverHttp(u16),
     /// The server chose no subprotocol, or one we did not offer (client).
     #[error("subprotocol mismatch: {0}")]
     ProtocolMismatch(String),
@@ -100,6 +136,33 @@ pub enum ConnectError {
     /// one had waited longest (server).
     #[error("dropped to make room for newer handshakes (max_pending_handshakes)")]
     Evicted,
+}
+
+/// Which end of a connection did something.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Side {
+    /// The client.
+    Client,
+    /// The server.
+    Server,
+}
+
+impl std::fmt::Display for Side {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Side::Client => "client",
+            Side::Server => "server",
+        })
+    }
+}
+
+fn body_suffix(body: &str) -> String {
+    if body.is_empty() {
+        String::new()
+    } else {
+        format!(": {body}")
+    }
 }
 
 impl From<io::Error> for ConnectError {

@@ -73,7 +73,7 @@ pub use activity::ActivitySignal;
 pub use bytes::Bytes;
 pub use config::{Config, DEFAULT_BUFFER_SIZE, DEFAULT_MAX_QUEUED_PACKETS};
 pub use error::{
-    CloseError, ConfigError, ConnectError, SendError, TlsConfigError, TlsError, TryRecvError,
+    CloseError, ConfigError, ConnectError, SendError, Side, TlsConfigError, TlsError, TryRecvError,
 };
 pub use handle::{Receiver, Sender, SnapshotView, TaskWake, WebSocket};
 pub use handler::Outbox;

@@ -9,7 +9,7 @@ use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use crate::{
     codec::{Role, Upgraded},
     config::Config,
-    error::ConnectError,
+    error::{ConnectError, Side},
     http_head::{HeadError, plausible_request, read_head},
     http_service::{Admission, HttpRequest, HttpResponse},
 };
@@ -86,11 +86,7 @@ where
         )),
         Err(HeadError::Malformed) => Err(Refusal::new("400 Bad Request", "malformed HTTP request")),
         Err(HeadError::Io(e)) => return Err(e.into()),
-        Err(HeadError::Eof) => {
-            return Err(ConnectError::Handshake(
-                "the client closed the connection before finishing its request".into(),
-            ));
-        }
+        Err(HeadError::Eof) => return Err(ConnectError::ClosedDuringHandshake(Side::Client)),
     };
     match outcome {
         Ok((len, (response, accepted))) => {
@@ -112,10 +108,7 @@ where
         }) => {
             let _ = stream.write_all(&response.to_bytes()).await;
             let _ = stream.shutdown().await;
-            Err(ConnectError::Handshake(format!(
-                "answered over HTTP with status {}",
-                response.status
-            )))
+            Err(ConnectError::AnsweredOverHttp(response.status))
         }
         Err(refusal) => {
             let body = format!("{}\n", refusal.reason);
@@ -132,12 +125,21 @@ where
             // Best effort: the client may already be gone.
             let _ = stream.write_all(response.as_bytes()).await;
             let _ = stream.shutdown().await;
-            Err(ConnectError::Handshake(format!(
-                "refused with {}: {}",
-                refusal.status, refusal.reason
-            )))
+            Err(ConnectError::RequestRefused {
+                status: status_code(refusal.status),
+                reason: refusal.reason,
+            })
         }
     }
+}
+
+/// The code of a status line such as `"400 Bad Request"`.
+fn status_code(status: &str) -> u16 {
+    status
+        .split(' ')
+        .next()
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(400)
 }
 
 /// Checks the request and builds the `101` response, or says why not.

@@ -9,7 +9,7 @@ use tokio::{io::AsyncWriteExt, net::TcpStream};
 use tokio_rustls::{TlsAcceptor, TlsConnector};
 
 use crate::{
-    error::{ConnectError, TlsConfigError, TlsError},
+    error::{ConnectError, Side, TlsConfigError, TlsError},
     stream::MaybeTlsStream,
     tls::TlsOptions,
 };
@@ -46,9 +46,7 @@ pub(crate) async fn accept(
     let mut first = [0u8; 1];
     let n = tcp.peek(&mut first).await?;
     if n == 0 {
-        return Err(ConnectError::Handshake(
-            "the client closed the connection before the TLS handshake".into(),
-        ));
+        return Err(ConnectError::ClosedDuringHandshake(Side::Client));
     }
     if first[0] != TLS_HANDSHAKE_RECORD {
         let mut tcp = tcp;

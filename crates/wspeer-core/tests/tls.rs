@@ -148,7 +148,10 @@ async fn plain_client_at_a_tls_port_is_told_to_use_wss() {
         .await
         .unwrap_err();
     let text = err.to_string();
-    assert!(matches!(err, ConnectError::Handshake(_)), "{text}");
+    assert!(
+        matches!(err, ConnectError::Rejected { status: 400, .. }),
+        "{text}"
+    );
     assert!(text.contains("400") && text.contains("wss://"), "{text}");
 }
 

@@ -22,7 +22,7 @@ pub enum PeerError {
     Runtime(String),
     /// The accepted stream could not be handed to the runtime.
     #[error("the stream cannot be used: {0}")]
-    Stream(String),
+    Stream(#[source] std::sync::Arc<std::io::Error>),
 }
 
 /// Why a message was not queued (Godot's `send`, `send_text`, `put_packet`).
@@ -50,8 +50,11 @@ pub enum SendError {
 impl From<wspeer_core::SendError> for SendError {
     fn from(error: wspeer_core::SendError) -> Self {
         match error {
+            wspeer_core::SendError::NotOpen(_) => SendError::NotOpen,
             wspeer_core::SendError::Full(_) => SendError::Full,
             wspeer_core::SendError::TooLarge(_) => SendError::TooLarge,
+            // The core's enum is non-exhaustive; every variant it has today is
+            // matched above, and a new one must be mapped here.
             _ => SendError::NotOpen,
         }
     }

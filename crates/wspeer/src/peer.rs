@@ -133,7 +133,7 @@ impl WebSocketPeer {
                 .stream
                 .set_nonblocking(true)
                 .and_then(|()| tokio::net::TcpStream::from_std(stream.stream))
-                .map_err(|e| PeerError::Stream(e.to_string()))?
+                .map_err(|e| PeerError::Stream(std::sync::Arc::new(e)))?
         };
         let (ws, task) = match slot {
             Some(slot) => wspeer_core::start_server_in_slot(stream, config, slot)?,
