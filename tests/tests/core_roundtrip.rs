@@ -225,6 +225,16 @@ async fn deferred_sends_go_out_once_the_task_is_woken() {
             .expect("queued")
             .is_none()
     );
+    // Nothing is written before the wake-up: on this one thread the task has
+    // had every chance to run, and both messages are still queued.
+    for _ in 0..10 {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(
+        client.buffered_amount(),
+        6,
+        "a deferred send went out unwoken"
+    );
     wake.wake();
     for want in ["one", "two"] {
         let got = within("a deferred message", server_side.recv()).await;

@@ -216,3 +216,31 @@ async fn serve_on_a_closed_connection_hands_over_what_was_received_then_drops_th
     );
     assert_eq!(Arc::strong_count(&seen), 1, "the handler was dropped");
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_serve_dropped_before_the_task_took_its_handler_drops_the_handler() {
+    let (server_side, _client) = connected(Config::default(), Config::default()).await;
+    // A handler that holds the connection's own sender, and a token to see
+    // whether it was dropped.
+    let token = Arc::new(());
+    let held = (token.clone(), server_side.sender());
+    let serving = server_side.serve(move |_, _| {
+        let _ = &held;
+    });
+    // Polled once, so the handler is installed; on this one thread the
+    // connection task cannot take it before `serve` is dropped.
+    let mut serving = Box::pin(serving);
+    std::future::poll_fn(|cx| {
+        assert!(serving.as_mut().poll(cx).is_pending());
+        std::task::Poll::Ready(())
+    })
+    .await;
+    drop(serving);
+    // Left in its slot, the handler would have kept its sender, and so the
+    // connection, alive (for good, had the task already been finishing).
+    assert_eq!(
+        Arc::strong_count(&token),
+        1,
+        "the handler outlived the serve that installed it"
+    );
+}

@@ -171,6 +171,10 @@ impl WebSocket {
         F: FnMut(Message, &Outbox<'_>) + Send + 'static,
     {
         self.shared().install_handler(Box::new(on_message));
+        // If this future is dropped first, a handler the task never took would
+        // stay in its slot for good, and one holding a `Sender` of its own
+        // would keep the whole connection alive through it.
+        let unclaimed = UnclaimedHandler(self.shared());
         // Holding `self` keeps the connection's handles alive while it serves.
         let status = self.closed().await;
         // The task ended before it took the handler (the connection closed
@@ -178,6 +182,7 @@ impl WebSocket {
         if let Some(mut handler) = self.shared().take_handler() {
             hand_queued(self.shared(), &mut handler);
         }
+        drop(unclaimed);
         status
     }
 
@@ -466,5 +471,15 @@ impl Drop for TaskWake {
 impl fmt::Debug for TaskWake {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TaskWake").finish_non_exhaustive()
+    }
+}
+
+/// Drops the handler `serve` installed if the task has not taken it, however
+/// `serve` ends.
+struct UnclaimedHandler<'a>(&'a Shared);
+
+impl Drop for UnclaimedHandler<'_> {
+    fn drop(&mut self) {
+        drop(self.0.take_handler());
     }
 }
