@@ -37,9 +37,28 @@ impl Drop for HandleRef {
 
 /// The sending half of a connection. Cheap to clone; every clone sends on the
 /// same connection, in the order the sends are made.
-#[derive(Debug, Clone)]
+///
+/// It is also a `futures::Sink<Message>`: `poll_ready` waits while the
+/// outbound queue is full, `poll_close` starts the closing handshake (code
+/// 1000) and waits until the connection is closed. [`WebSocket`] is one too,
+/// and [`Receiver`] and [`WebSocket`] are `Stream<Item = Message>`, which end
+/// once the connection is closed and everything received has been read.
+/// `ws.send(message)` is the inherent [`send`](Self::send); the sink's is
+/// `SinkExt::send(&mut ws, message)`, which does the same.
+#[derive(Debug)]
 pub struct Sender {
     handle: HandleRef,
+    /// What the `Sink` calls hold between polls; a clone starts without.
+    pub(crate) sink: crate::stream_sink::SinkState,
+}
+
+impl Clone for Sender {
+    fn clone(&self) -> Self {
+        Self {
+            handle: self.handle.clone(),
+            sink: crate::stream_sink::SinkState::default(),
+        }
+    }
 }
 
 /// The receiving half of a connection.
@@ -69,6 +88,7 @@ impl WebSocket {
         Self {
             sender: Sender {
                 handle: handle.clone(),
+                sink: crate::stream_sink::SinkState::default(),
             },
             receiver: Receiver { handle },
         }
@@ -76,6 +96,14 @@ impl WebSocket {
 
     pub(crate) fn shared(&self) -> &Arc<Shared> {
         &self.sender.handle.0
+    }
+
+    pub(crate) fn sender_mut(&mut self) -> &mut Sender {
+        &mut self.sender
+    }
+
+    pub(crate) fn receiver_mut(&mut self) -> &mut Receiver {
+        &mut self.receiver
     }
 
     /// Splits the connection into halves that can live in different tasks.
@@ -291,10 +319,15 @@ impl Sender {
     pub(crate) fn from_shared(shared: Arc<Shared>) -> Self {
         Self {
             handle: HandleRef::new(shared),
+            sink: crate::stream_sink::SinkState::default(),
         }
     }
 
     fn shared(&self) -> &Shared {
+        &self.handle.0
+    }
+
+    pub(crate) fn shared_arc(&self) -> &Arc<Shared> {
         &self.handle.0
     }
 
@@ -419,6 +452,10 @@ impl Sender {
 
 impl Receiver {
     fn shared(&self) -> &Shared {
+        &self.handle.0
+    }
+
+    pub(crate) fn shared_arc(&self) -> &Arc<Shared> {
         &self.handle.0
     }
 

@@ -57,10 +57,12 @@ mod listener;
 mod memory_trim;
 mod message;
 mod origin;
+mod over_stream;
 mod server_handshake;
 mod shared;
 mod state;
 mod stream;
+mod stream_sink;
 mod task;
 mod tls;
 mod tls_handshake;
@@ -83,6 +85,9 @@ pub use listener::{LISTEN_BACKLOG, Listener, bind_tcp};
 pub use memory_trim::trim_memory_periodically;
 pub use message::{Message, MessageKind};
 pub use origin::OriginPolicy;
+pub use over_stream::{
+    client_on as start_client_on, server_on as start_server_on, upgraded as start_upgraded,
+};
 pub use state::{CloseStatus, ConnectionInfo, ReadyState, UNCLEAN_CLOSE_CODE};
 pub use task::{
     ConnectionTask, client as start_client, server as start_server,
@@ -123,4 +128,66 @@ pub fn accept_stream(
     let (ws, task) = start_server(stream, config)?;
     tokio::spawn(task);
     Ok(ws)
+}
+
+/// Connects to `url` over `stream`, a connection the caller opened (through
+/// an HTTP `CONNECT` or SOCKS proxy, say), and waits until it is open. For
+/// `wss://`, TLS runs over `stream` first. Must be called inside a Tokio
+/// runtime.
+pub async fn connect_on<S>(
+    stream: S,
+    url: &str,
+    config: impl Into<Arc<Config>>,
+) -> Result<WebSocket, ConnectError>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
+{
+    let (ws, task) = start_client_on(stream, url, config)?;
+    tokio::spawn(task);
+    ws.opened().await?;
+    Ok(ws)
+}
+
+/// Serves one WebSocket over `stream` (wspeer reads the upgrade request and
+/// answers it). Returns at once, still in its handshake. Must be called inside
+/// a Tokio runtime.
+pub fn accept_on<S>(stream: S, config: impl Into<Arc<Config>>) -> Result<WebSocket, ConnectError>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
+{
+    let (ws, task) = start_server_on(stream, config)?;
+    tokio::spawn(task);
+    Ok(ws)
+}
+
+/// A WebSocket over a `stream` already upgraded by someone else (an HTTP
+/// server), as `side`, with the agreed subprotocol (empty for none). Must be
+/// called inside a Tokio runtime.
+pub fn from_upgraded<S>(
+    stream: S,
+    side: Side,
+    protocol: &str,
+    config: impl Into<Arc<Config>>,
+) -> Result<WebSocket, ConnectError>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
+{
+    let (ws, task) = start_upgraded(stream, side, protocol, config)?;
+    tokio::spawn(task);
+    Ok(ws)
+}
+
+/// A connected pair in memory, `(server, client)`, over `tokio::io::duplex`:
+/// the real handshake, codec, queues and limits, no socket. For tests and
+/// simulations. Must be called inside a Tokio runtime.
+pub async fn pair(
+    server_config: impl Into<Arc<Config>>,
+    client_config: impl Into<Arc<Config>>,
+) -> Result<(WebSocket, WebSocket), ConnectError> {
+    // Room for a default-sized message and its header in either direction.
+    let (server_end, client_end) = tokio::io::duplex(64 * 1024 + 16);
+    let server = accept_on(server_end, server_config)?;
+    let client = connect_on(client_end, "ws://localhost/", client_config).await?;
+    server.opened().await?;
+    Ok((server, client))
 }

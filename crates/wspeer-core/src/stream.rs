@@ -14,28 +14,49 @@ use tokio_rustls::{client, server};
 
 use crate::transport::Transport;
 
-/// TCP or TLS. The TLS variants are boxed: their state is kilobytes, and a plain
-/// connection should not pay for it.
-#[derive(Debug)]
+/// TCP or TLS, or any other byte stream. The TLS variants are boxed: their
+/// state is kilobytes, and a plain connection should not pay for it; any
+/// other stream (an HTTP server's upgraded connection, an in-memory pipe, TLS
+/// over a proxy tunnel) goes behind a pointer, so that TCP keeps its direct
+/// calls.
 pub(crate) enum MaybeTlsStream {
     Plain(TcpStream),
     Client(Box<client::TlsStream<TcpStream>>),
     Server(Box<server::TlsStream<TcpStream>>),
+    Other(Box<dyn AnyStream>),
+}
+
+/// What a connection can run over.
+pub(crate) trait AnyStream: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
+
+impl<S: AsyncRead + AsyncWrite + Send + Unpin + 'static> AnyStream for S {}
+
+impl std::fmt::Debug for MaybeTlsStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            MaybeTlsStream::Plain(_) => "Plain",
+            MaybeTlsStream::Client(_) => "Client TLS",
+            MaybeTlsStream::Server(_) => "Server TLS",
+            MaybeTlsStream::Other(_) => "Other",
+        })
+    }
 }
 
 impl MaybeTlsStream {
-    fn tcp(&self) -> &TcpStream {
+    fn tcp(&self) -> Option<&TcpStream> {
         match self {
-            MaybeTlsStream::Plain(tcp) => tcp,
-            MaybeTlsStream::Client(tls) => tls.get_ref().0,
-            MaybeTlsStream::Server(tls) => tls.get_ref().0,
+            MaybeTlsStream::Plain(tcp) => Some(tcp),
+            MaybeTlsStream::Client(tls) => Some(tls.get_ref().0),
+            MaybeTlsStream::Server(tls) => Some(tls.get_ref().0),
+            MaybeTlsStream::Other(_) => None,
         }
     }
 }
 
 impl Transport for MaybeTlsStream {
+    /// A stream that is not our own TCP has no socket options to set.
     fn set_nodelay(&self, enabled: bool) -> io::Result<()> {
-        self.tcp().set_nodelay(enabled)
+        self.tcp().map_or(Ok(()), |tcp| tcp.set_nodelay(enabled))
     }
 }
 
@@ -49,6 +70,7 @@ impl AsyncRead for MaybeTlsStream {
             MaybeTlsStream::Plain(s) => Pin::new(s).poll_read(cx, buf),
             MaybeTlsStream::Client(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
             MaybeTlsStream::Server(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+            MaybeTlsStream::Other(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
         }
     }
 }
@@ -63,6 +85,7 @@ impl AsyncWrite for MaybeTlsStream {
             MaybeTlsStream::Plain(s) => Pin::new(s).poll_write(cx, buf),
             MaybeTlsStream::Client(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
             MaybeTlsStream::Server(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+            MaybeTlsStream::Other(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
         }
     }
 
@@ -75,6 +98,7 @@ impl AsyncWrite for MaybeTlsStream {
             MaybeTlsStream::Plain(s) => Pin::new(s).poll_write_vectored(cx, bufs),
             MaybeTlsStream::Client(s) => Pin::new(s.as_mut()).poll_write_vectored(cx, bufs),
             MaybeTlsStream::Server(s) => Pin::new(s.as_mut()).poll_write_vectored(cx, bufs),
+            MaybeTlsStream::Other(s) => Pin::new(s.as_mut()).poll_write_vectored(cx, bufs),
         }
     }
 
@@ -83,6 +107,7 @@ impl AsyncWrite for MaybeTlsStream {
             MaybeTlsStream::Plain(s) => s.is_write_vectored(),
             MaybeTlsStream::Client(s) => s.is_write_vectored(),
             MaybeTlsStream::Server(s) => s.is_write_vectored(),
+            MaybeTlsStream::Other(s) => s.is_write_vectored(),
         }
     }
 
@@ -91,6 +116,7 @@ impl AsyncWrite for MaybeTlsStream {
             MaybeTlsStream::Plain(s) => Pin::new(s).poll_flush(cx),
             MaybeTlsStream::Client(s) => Pin::new(s.as_mut()).poll_flush(cx),
             MaybeTlsStream::Server(s) => Pin::new(s.as_mut()).poll_flush(cx),
+            MaybeTlsStream::Other(s) => Pin::new(s.as_mut()).poll_flush(cx),
         }
     }
 
@@ -99,6 +125,7 @@ impl AsyncWrite for MaybeTlsStream {
             MaybeTlsStream::Plain(s) => Pin::new(s).poll_shutdown(cx),
             MaybeTlsStream::Client(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
             MaybeTlsStream::Server(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+            MaybeTlsStream::Other(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
         }
     }
 }

@@ -36,7 +36,7 @@ use crate::{
 /// Tokio runtime; the connection makes no progress until it runs.
 #[must_use = "a connection does nothing until its task is spawned"]
 pub struct ConnectionTask {
-    inner: Pin<Box<dyn Future<Output = ()> + Send + 'static>>,
+    pub(crate) inner: Pin<Box<dyn Future<Output = ()> + Send + 'static>>,
 }
 
 impl fmt::Debug for ConnectionTask {
@@ -193,13 +193,13 @@ fn accept_handshake(
 
 /// What a finished handshake hands to the I/O loop, and what the connection
 /// holds until it ends.
-type Opened = (Upgraded<MaybeTlsStream>, ConnectionInfo, Admission);
+pub(crate) type Opened = (Upgraded<MaybeTlsStream>, ConnectionInfo, Admission);
 
 /// A handshake, boxed so that its state (kilobytes, with TLS and the HTTP
 /// buffers) is freed when it ends instead of staying inline in the connection's
 /// future for its whole life (measured: 9.3 KB per idle connection before, see
 /// docs/benchmarks.md).
-type Handshake = Pin<Box<dyn Future<Output = Result<Opened, ConnectError>> + Send>>;
+pub(crate) type Handshake = Pin<Box<dyn Future<Output = Result<Opened, ConnectError>> + Send>>;
 
 /// The whole life of a connection: its handshake, then the I/O loop.
 ///
@@ -208,7 +208,7 @@ type Handshake = Pin<Box<dyn Future<Output = Result<Opened, ConnectError>> + Sen
 /// the loop's, never room for both: rustc did not overlap them, and each
 /// connection's future was 1,672 bytes; now 432 plus 600 or so boxed (with TCP).
 #[allow(clippy::manual_async_fn)] // on purpose, see above
-fn connection(shared: Arc<Shared>, handshake: Handshake) -> impl Future<Output = ()> {
+pub(crate) fn connection(shared: Arc<Shared>, handshake: Handshake) -> impl Future<Output = ()> {
     // Outside the async block, so that it also ends a task that never ran.
     let guard = EndGuard(shared);
     async move {

@@ -3,10 +3,13 @@
 
 use std::{io, sync::Arc};
 
-use rustls::{CertificateError, Error as RustlsError, ServerConfig};
+use rustls::{CertificateError, ClientConfig, Error as RustlsError, ServerConfig};
 use rustls_pki_types::ServerName;
-use tokio::{io::AsyncWriteExt, net::TcpStream};
-use tokio_rustls::{TlsAcceptor, TlsConnector};
+use tokio::{
+    io::{AsyncRead, AsyncWrite, AsyncWriteExt},
+    net::TcpStream,
+};
+use tokio_rustls::{TlsAcceptor, TlsConnector, client, server};
 
 use crate::{
     error::{ConnectError, Side, TlsConfigError, TlsError},
@@ -27,14 +30,41 @@ pub(crate) async fn connect(
     let (config, name_override) = options.client_config().ok_or(TlsConfigError::WrongSide(
         "server TLS options were given to a client",
     ))?;
+    let stream = connect_over(tcp, host, config, name_override).await?;
+    Ok(MaybeTlsStream::Client(Box::new(stream)))
+}
+
+/// Client side: TLS over any stream (a proxy's tunnel, say).
+pub(crate) async fn connect_over<S>(
+    stream: S,
+    host: &str,
+    config: &Arc<ClientConfig>,
+    name_override: Option<&str>,
+) -> Result<client::TlsStream<S>, ConnectError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let name = name_override.unwrap_or(host).to_owned();
     let server_name = ServerName::try_from(name.clone())
         .map_err(|e| TlsError::Other(format!("{name:?} is not a valid server name: {e}")))?;
-    let stream = TlsConnector::from(Arc::clone(config))
-        .connect(server_name, tcp)
+    TlsConnector::from(Arc::clone(config))
+        .connect(server_name, stream)
         .await
-        .map_err(|e| client_error(e, &name))?;
-    Ok(MaybeTlsStream::Client(Box::new(stream)))
+        .map_err(|e| client_error(e, &name))
+}
+
+/// Server side: TLS over any stream, with no plain-HTTP check.
+pub(crate) async fn accept_over<S>(
+    stream: S,
+    config: &Arc<ServerConfig>,
+) -> Result<server::TlsStream<S>, ConnectError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    TlsAcceptor::from(Arc::clone(config))
+        .accept(stream)
+        .await
+        .map_err(server_error)
 }
 
 /// Server side: TLS over `tcp`. A client that speaks plain HTTP to this port is
