@@ -88,6 +88,7 @@ pub use origin::OriginPolicy;
 pub use over_stream::{
     client_on as start_client_on, server_on as start_server_on, upgraded as start_upgraded,
 };
+pub use server_handshake::{UpgradeAccepted, UpgradeRefused, check_upgrade};
 pub use state::{CloseStatus, ConnectionInfo, ReadyState, UNCLEAN_CLOSE_CODE};
 pub use task::{
     ConnectionTask, client as start_client, server as start_server,

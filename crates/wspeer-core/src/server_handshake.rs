@@ -174,18 +174,6 @@ fn parse_request(
     {
         return Err(Refusal::custom(response));
     }
-    if request.method != Some("GET") {
-        return Err(Refusal::new(
-            "405 Method Not Allowed",
-            "a WebSocket upgrade must use GET",
-        ));
-    }
-    if request.version != Some(1) {
-        return Err(Refusal::new(
-            "400 Bad Request",
-            "a WebSocket upgrade needs HTTP/1.1",
-        ));
-    }
     let header = |name: &str| -> Vec<&str> {
         request
             .headers
@@ -194,6 +182,67 @@ fn parse_request(
             .filter_map(|h| std::str::from_utf8(h.value).ok())
             .collect()
     };
+    let Checked {
+        key,
+        host,
+        selected,
+    } = check_request(request.method, request.version == Some(1), header, config)?;
+    let admission = match (&config.http_service, &seen) {
+        (Some(service), Some(seen)) => service.0.admit(seen).map_err(Refusal::custom)?,
+        _ => Admission::default(),
+    };
+
+    let target = request.path.unwrap_or("/");
+    let mut response = format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Accept: {}\r\n",
+        derive_accept_key(key.as_bytes())
+    );
+    if let Some(protocol) = &selected {
+        response.push_str(&format!("Sec-WebSocket-Protocol: {protocol}\r\n"));
+    }
+    for (name, value) in &config.handshake_headers {
+        response.push_str(&format!("{name}: {value}\r\n"));
+    }
+    response.push_str("\r\n");
+    Ok((
+        response,
+        Accepted {
+            requested_url: format!("{scheme}://{host}{target}"),
+            selected_protocol: selected.unwrap_or_default(),
+            admission,
+        },
+    ))
+}
+
+/// What an upgrade request that passed every check asks for.
+struct Checked {
+    key: String,
+    host: String,
+    selected: Option<String>,
+}
+
+/// Every rule an upgrade request must follow (RFC 6455 §4.2.1, Godot's
+/// subprotocol rule, the origin policy), whoever parsed it; `header` gives
+/// every value of a header, by name.
+fn check_request<'a>(
+    method: Option<&str>,
+    http11: bool,
+    header: impl Fn(&str) -> Vec<&'a str>,
+    config: &Config,
+) -> Result<Checked, Refusal> {
+    if method != Some("GET") {
+        return Err(Refusal::new(
+            "405 Method Not Allowed",
+            "a WebSocket upgrade must use GET",
+        ));
+    }
+    if !http11 {
+        return Err(Refusal::new(
+            "400 Bad Request",
+            "a WebSocket upgrade needs HTTP/1.1",
+        ));
+    }
     let has_token = |name: &str, token: &str| {
         header(name)
             .iter()
@@ -264,32 +313,65 @@ fn parse_request(
         .origin_policy
         .check(origin, &host)
         .map_err(|reason| Refusal::new("403 Forbidden", reason))?;
-    let admission = match (&config.http_service, &seen) {
-        (Some(service), Some(seen)) => service.0.admit(seen).map_err(Refusal::custom)?,
-        _ => Admission::default(),
-    };
+    Ok(Checked {
+        key,
+        host,
+        selected,
+    })
+}
 
-    let target = request.path.unwrap_or("/");
-    let mut response = format!(
-        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Accept: {}\r\n",
-        derive_accept_key(key.as_bytes())
-    );
-    if let Some(protocol) = &selected {
-        response.push_str(&format!("Sec-WebSocket-Protocol: {protocol}\r\n"));
+/// An upgrade request that another HTTP server parsed (an axum route, a hyper
+/// service), judged by the rules of wspeer's own server handshake:
+/// `Ok` with the `101`'s `Sec-WebSocket-Accept` value and the subprotocol to
+/// answer with, or the status and reason to refuse it with. `headers` are the
+/// request's, in order, names in any case.
+pub fn check_upgrade(
+    method: &str,
+    http11: bool,
+    headers: &[(&str, &str)],
+    config: &Config,
+) -> Result<UpgradeAccepted, UpgradeRefused> {
+    let header = |name: &str| -> Vec<&str> {
+        headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| *v)
+            .collect()
+    };
+    match check_request(Some(method), http11, header, config) {
+        Ok(checked) => Ok(UpgradeAccepted {
+            accept_key: derive_accept_key(checked.key.as_bytes()),
+            protocol: checked.selected,
+        }),
+        Err(refusal) => Err(UpgradeRefused {
+            status: status_code(refusal.status),
+            reason: refusal.reason,
+            header: refusal.extra_header.and_then(|h| h.split_once(": ")),
+        }),
     }
-    for (name, value) in &config.handshake_headers {
-        response.push_str(&format!("{name}: {value}\r\n"));
-    }
-    response.push_str("\r\n");
-    Ok((
-        response,
-        Accepted {
-            requested_url: format!("{scheme}://{host}{target}"),
-            selected_protocol: selected.unwrap_or_default(),
-            admission,
-        },
-    ))
+}
+
+/// An upgrade [`check_upgrade`] let through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct UpgradeAccepted {
+    /// The `Sec-WebSocket-Accept` value of the `101`.
+    pub accept_key: String,
+    /// The subprotocol to name in `Sec-WebSocket-Protocol`, if any.
+    pub protocol: Option<String>,
+}
+
+/// An upgrade [`check_upgrade`] refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct UpgradeRefused {
+    /// The status to answer with (400, 403, 405, 426).
+    pub status: u16,
+    /// Why, for the response body.
+    pub reason: String,
+    /// A header the refusal must carry (`Upgrade` or `Sec-WebSocket-Version`
+    /// on a 426), as name and value.
+    pub header: Option<(&'static str, &'static str)>,
 }
 
 /// The request as an [`HttpService`](crate::HttpService) sees it.
