@@ -21,8 +21,11 @@ const ACCEPT: &str = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
 /// Sends the upgrade request and reads the `101` response (checking the accept
 /// key). Returns any bytes read past the response head.
 pub async fn handshake(stream: &mut TcpStream, host: &str) -> anyhow::Result<Vec<u8>> {
+    // `WSPEER_BENCH_PATH` for a server that serves WebSockets on one route
+    // only (`examples/axum_echo`: `/ws`).
+    let path = std::env::var("WSPEER_BENCH_PATH").unwrap_or_else(|_| "/bench".to_owned());
     let request = format!(
-        "GET /bench HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
          Sec-WebSocket-Key: {KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n"
     );
     stream.write_all(request.as_bytes()).await?;
