@@ -23,7 +23,10 @@ const ACCEPT: &str = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
 pub async fn handshake(stream: &mut TcpStream, host: &str) -> anyhow::Result<Vec<u8>> {
     // `WSPEER_BENCH_PATH` for a server that serves WebSockets on one route
     // only (`examples/axum_echo`: `/ws`).
-    let path = std::env::var("WSPEER_BENCH_PATH").unwrap_or_else(|_| "/bench".to_owned());
+    let path = std::env::var("WSPEER_BENCH_PATH")
+        .ok()
+        .filter(|path| !path.is_empty())
+        .unwrap_or_else(|| "/bench".to_owned());
     let request = format!(
         "GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
          Sec-WebSocket-Key: {KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n"
