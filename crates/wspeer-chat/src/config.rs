@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use wspeer_core::TlsOptions;
 
-use crate::backend::Backend;
+use crate::{auth::Auth, backend::Backend};
 
 /// The subprotocol of Godot's `websocket_chat` demo; clients must offer it.
 pub const PROTOCOL: &str = "demo-chat";
@@ -21,6 +21,12 @@ pub const CLOSE_RATE_LIMITED: i32 = 1008;
 
 /// Close code for a client that sends binary messages: the chat is text only.
 pub const CLOSE_TEXT_ONLY: i32 = 1003;
+
+/// Close code for a client a moderator kicked; the reason names the moderator.
+pub const CLOSE_KICKED: i32 = 4001;
+
+/// Longest mute a moderator may give, in minutes (a day).
+pub const MAX_MUTE_MINUTES: u64 = 24 * 60;
 
 /// Settings of one chat server.
 #[derive(Debug, Clone)]
@@ -51,6 +57,11 @@ pub struct ChatConfig {
     /// 403. Requests without `Origin` (Godot, programs) always pass. Default
     /// none: only the chat's own page.
     pub allowed_origins: Vec<String>,
+    /// Verified identities: clients may give a token signed with this key
+    /// (`?token=…`); a bad one gets HTTP 401. Names then come from tokens only:
+    /// `/nick` is refused and clients without a token are shown by their id.
+    /// Default none: open, as the demo.
+    pub auth: Option<Auth>,
 }
 
 impl Default for ChatConfig {
@@ -66,6 +77,7 @@ impl Default for ChatConfig {
             shutdown_grace: Duration::from_secs(5),
             backend: Backend::Local,
             allowed_origins: Vec::new(),
+            auth: None,
         }
     }
 }

@@ -49,6 +49,12 @@ struct Args {
     /// clients that send no Origin (Godot, programs), always may.
     #[arg(long = "allowed-origin", value_name = "ORIGIN")]
     allowed_origins: Vec<String>,
+    /// HMAC secret (a file of at least 32 bytes) for signed tokens (JWT, HS256):
+    /// clients may connect with ?token=…, whose `sub` becomes their name and
+    /// `"moderator": true` lets them /kick and /mute; a bad token gets HTTP 401;
+    /// /nick is off. Default: open, names by /nick.
+    #[arg(long, value_name = "FILE")]
+    auth_secret: Option<PathBuf>,
     /// Log filter, as RUST_LOG (for example "info" or "wspeer_chat=debug").
     #[arg(long, default_value = "info")]
     log: String,
@@ -78,6 +84,9 @@ async fn serve(args: Args) -> Result<(), String> {
     config.rate_per_second = args.rate;
     config.rate_burst = (args.rate * 2.0).max(1.0);
     config.allowed_origins = args.allowed_origins;
+    if let Some(path) = &args.auth_secret {
+        config.auth = Some(wspeer_chat::auth::Auth::from_file(path)?);
+    }
     if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
         config.tls = Some(TlsOptions::server_from_files(key, cert).map_err(|e| e.to_string())?);
     }
