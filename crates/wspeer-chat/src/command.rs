@@ -1,4 +1,5 @@
-//! The chat commands: `/nick NAME`, `/join ROOM`, `/who`. Anything else is a
+//! The chat commands: `/nick NAME`, `/join ROOM`, `/who`, and for moderators
+//! `/kick NAME`, `/mute NAME MINUTES`. Anything else is a
 //! message, so a demo client that never types a command sees the demo's protocol.
 
 /// A command a client typed.
@@ -10,6 +11,10 @@ pub enum Command<'a> {
     Join(&'a str),
     /// `/who`: list the room's members.
     Who,
+    /// `/kick NAME` (moderators): close NAME's connections.
+    Kick(&'a str),
+    /// `/mute NAME MINUTES` (moderators): NAME's lines are refused meanwhile.
+    Mute(&'a str, &'a str),
     /// `/help`, or a command that does not exist.
     Help,
 }
@@ -28,6 +33,13 @@ pub fn parse(text: &str) -> Option<Command<'_>> {
         "nick" => Command::Nick(argument),
         "join" => Command::Join(argument),
         "who" => Command::Who,
+        "kick" => Command::Kick(argument),
+        "mute" => {
+            let (who, minutes) = argument
+                .split_once(char::is_whitespace)
+                .unwrap_or((argument, ""));
+            Command::Mute(who, minutes.trim())
+        }
         _ => Command::Help,
     })
 }
@@ -41,6 +53,8 @@ mod tests {
         assert_eq!(parse("/nick  Alice "), Some(Command::Nick("Alice")));
         assert_eq!(parse("/join games"), Some(Command::Join("games")));
         assert_eq!(parse("/who"), Some(Command::Who));
+        assert_eq!(parse("/kick bob"), Some(Command::Kick("bob")));
+        assert_eq!(parse("/mute bob  5"), Some(Command::Mute("bob", "5")));
         assert_eq!(parse("/dance"), Some(Command::Help));
         assert_eq!(parse("hello /nick x"), None);
         assert_eq!(parse(""), None);

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use wspeer_core::TlsOptions;
 
-use crate::backend::Backend;
+use crate::{auth::Auth, backend::Backend};
 
 /// The subprotocol of Godot's `websocket_chat` demo; clients must offer it.
 pub const PROTOCOL: &str = "demo-chat";
@@ -21,6 +21,12 @@ pub const CLOSE_RATE_LIMITED: i32 = 1008;
 
 /// Close code for a client that sends binary messages: the chat is text only.
 pub const CLOSE_TEXT_ONLY: i32 = 1003;
+
+/// Close code for a client a moderator kicked; the reason names the moderator.
+pub const CLOSE_KICKED: i32 = 4001;
+
+/// Longest mute a moderator may give, in minutes (a day).
+pub const MAX_MUTE_MINUTES: u64 = 24 * 60;
 
 /// Settings of one chat server.
 #[derive(Debug, Clone)]
@@ -58,6 +64,11 @@ pub struct ChatConfig {
     /// longest-waiting one is dropped. Default: the core's
     /// (`Config::max_pending_handshakes_per_ip`).
     pub max_pending_handshakes_per_ip: usize,
+    /// Verified identities: clients may give a token signed with this key
+    /// (`?token=…`); a bad one gets HTTP 401. Names then come from tokens only:
+    /// `/nick` is refused and clients without a token are shown by their id.
+    /// Default none: open, as the demo.
+    pub auth: Option<Auth>,
 }
 
 impl Default for ChatConfig {
@@ -76,6 +87,7 @@ impl Default for ChatConfig {
             max_pending_handshakes: wspeer_core::Config::default().max_pending_handshakes,
             max_pending_handshakes_per_ip: wspeer_core::Config::default()
                 .max_pending_handshakes_per_ip,
+            auth: None,
         }
     }
 }

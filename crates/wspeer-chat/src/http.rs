@@ -1,13 +1,13 @@
 //! Plain HTTP on the chat port: the web page and its script and style,
 //! `/healthz` (`ok`, or `degraded: redis unreachable` while a cluster server has
 //! lost Redis), `/metrics`; and the last word on upgrades: 503 once the server
-//! is full. Every response carries the security headers of [`secure`].
+//! is full, 401 for a bad token. Every response carries the security headers of [`secure`].
 
 use std::sync::Arc;
 
 use wspeer_core::{Admission, HttpRequest, HttpResponse, HttpService};
 
-use crate::{cluster::Cluster, config::ChatConfig, metrics::Metrics, slot::Slot};
+use crate::{auth::token_in, cluster::Cluster, config::ChatConfig, metrics::Metrics, slot::Slot};
 
 /// The self-contained web client, embedded in the binary.
 pub const PAGE: &str = include_str!("web/index.html");
@@ -92,7 +92,17 @@ impl HttpService for ChatHttp {
         )
     }
 
-    fn admit(&self, _request: &HttpRequest) -> Result<Admission, HttpResponse> {
+    fn admit(&self, request: &HttpRequest) -> Result<Admission, HttpResponse> {
+        if let (Some(auth), Some(token)) = (&self.config.auth, token_in(&request.path)) {
+            // Before a place is taken: a refused client holds none.
+            if let Err(why) = auth.verify(token) {
+                Metrics::inc(&self.metrics.refused_auth);
+                return Err(secure(
+                    HttpResponse::text(401, format!("{why}\n")),
+                    OTHER_POLICY,
+                ));
+            }
+        }
         match Slot::reserve(&self.metrics, self.config.max_connections) {
             Some(slot) => Ok(Admission::hold(slot)),
             None => {

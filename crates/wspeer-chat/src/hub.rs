@@ -14,15 +14,17 @@ use std::{
     collections::{BTreeSet, HashMap, VecDeque},
     hash::{BuildHasher, RandomState},
     sync::{Arc, Mutex, MutexGuard, atomic::Ordering::Relaxed},
+    time::Instant,
 };
 
 use tracing::warn;
 use wspeer_core::{Message, Sender};
 
 use crate::{
+    auth::Identity,
     clean::clean_line,
     cluster::{Cluster, Outbound, wire::Present},
-    config::{CLOSE_TOO_SLOW, ChatConfig, DEFAULT_ROOM},
+    config::{CLOSE_KICKED, CLOSE_TOO_SLOW, ChatConfig, DEFAULT_ROOM, MAX_MUTE_MINUTES},
     metrics::Metrics,
 };
 
@@ -44,6 +46,9 @@ pub struct RoomLine {
 
 struct Member {
     nick: Option<String>,
+    moderator: bool,
+    /// Its lines are refused until then.
+    muted_until: Option<Instant>,
     room: String,
     sender: Sender,
 }
@@ -141,22 +146,35 @@ impl Hub {
     /// Registers a client in the default room, replays its history to it and
     /// tells the others `[id] connected`.
     pub fn join(&self, sender: Sender) -> ClientId {
-        let id = {
+        self.join_as(sender, None)
+    }
+
+    /// [`join`](Self::join) for a client signed in as `identity` (shown by its
+    /// name, `[name] connected`), or anonymous.
+    pub fn join_as(&self, sender: Sender, identity: Option<Identity>) -> ClientId {
+        let (id, name) = {
             let mut state = self.lock();
             let id = self.draw_id(&mut state);
             state.members.insert(
                 id,
                 Member {
-                    nick: None,
+                    moderator: identity.as_ref().is_some_and(|i| i.moderator),
+                    muted_until: None,
+                    nick: identity.map(|i| i.name),
                     room: DEFAULT_ROOM.to_owned(),
                     sender,
                 },
             );
             self.enter_room(&mut state, id, DEFAULT_ROOM);
-            id
+            let name = state
+                .members
+                .get(&id)
+                .map(|m| m.name(id))
+                .unwrap_or_default();
+            (id, name)
         };
         self.changed();
-        self.publish(self.line(Some(DEFAULT_ROOM), Some(id), format!("[{id}] connected")));
+        self.publish(self.line(Some(DEFAULT_ROOM), Some(id), format!("[{name}] connected")));
         id
     }
 
@@ -179,8 +197,15 @@ impl Hub {
         }
     }
 
-    /// A chat message: `[name] Says: text` to the rest of the sender's room.
+    /// A chat message: `[name] Says: text` to the rest of the sender's room;
+    /// a muted sender is told so instead.
     pub fn say(&self, id: ClientId, text: &str) {
+        let muted = self.lock().members.get(&id).and_then(|m| m.muted_until);
+        if let Some(left) = muted.and_then(|until| until.checked_duration_since(Instant::now())) {
+            let minutes = left.as_secs().div_ceil(60);
+            self.tell(id, &format!("You are muted for {minutes} more minute(s)"));
+            return;
+        }
         let Some((name, room)) = self.name_and_room(id) else {
             return;
         };
@@ -199,6 +224,9 @@ impl Hub {
     /// Renames a client; names follow [`crate::nick`]'s rule and are unique up
     /// to confusables.
     pub fn nick(&self, id: ClientId, nick: &str) -> Result<(), String> {
+        if self.config.auth.is_some() {
+            return Err("Names come from sign-in tokens on this server: /nick is off".to_owned());
+        }
         crate::nick::check(nick)?;
         let wanted = crate::nick::Keys::of(nick);
         let (old, room) = {
@@ -230,6 +258,82 @@ impl Hub {
         self.changed();
         self.publish(self.line(Some(&room), Some(id), format!("[{old}] is now [{nick}]")));
         Ok(())
+    }
+
+    /// `/kick name` by moderator `by`: closes every connection of `name` on this
+    /// server with [`CLOSE_KICKED`] and tells their rooms.
+    pub fn kick(&self, by: ClientId, name: &str) -> Result<String, String> {
+        let moderator = self.moderator_name(by)?;
+        let reason = format!("kicked by [{moderator}]");
+        let rooms: Vec<String> = {
+            let state = self.lock();
+            let targets: Vec<&Member> = state
+                .members
+                .iter()
+                .filter(|(id, m)| m.name(**id) == name)
+                .map(|(_, m)| m)
+                .collect();
+            for member in &targets {
+                let _ = member.sender.close(CLOSE_KICKED, &reason);
+            }
+            targets.iter().map(|m| m.room.clone()).collect()
+        };
+        if rooms.is_empty() {
+            return Err(format!("No [{name}] here"));
+        }
+        Metrics::inc(&self.metrics.kicked);
+        tracing::info!(moderator, kicked = name, "kick");
+        for room in BTreeSet::from_iter(rooms) {
+            self.publish(self.line(Some(&room), None, format!("[{name}] was {reason}")));
+        }
+        Ok(format!("Kicked [{name}]"))
+    }
+
+    /// `/mute name minutes` by moderator `by`: `name`'s lines are refused for
+    /// that long (at most [`MAX_MUTE_MINUTES`]; 0 lifts a mute).
+    pub fn mute(&self, by: ClientId, name: &str, minutes: &str) -> Result<String, String> {
+        let moderator = self.moderator_name(by)?;
+        let minutes: u64 = minutes
+            .parse()
+            .ok()
+            .filter(|m| *m <= MAX_MUTE_MINUTES)
+            .ok_or_else(|| format!("Usage: /mute NAME MINUTES (0 to {MAX_MUTE_MINUTES})"))?;
+        let until = Instant::now() + std::time::Duration::from_secs(minutes * 60);
+        let rooms: Vec<String> = {
+            let mut state = self.lock();
+            state
+                .members
+                .iter_mut()
+                .filter(|(id, m)| m.name(**id) == name)
+                .map(|(_, m)| {
+                    m.muted_until = (minutes > 0).then_some(until);
+                    m.room.clone()
+                })
+                .collect()
+        };
+        if rooms.is_empty() {
+            return Err(format!("No [{name}] here"));
+        }
+        Metrics::inc(&self.metrics.muted);
+        tracing::info!(moderator, muted = name, minutes, "mute");
+        let text = if minutes == 0 {
+            format!("[{name}] may speak again ([{moderator}])")
+        } else {
+            format!("[{name}] was muted for {minutes} minute(s) by [{moderator}]")
+        };
+        for room in BTreeSet::from_iter(rooms) {
+            self.publish(self.line(Some(&room), None, text.clone()));
+        }
+        Ok(format!("Muted [{name}] for {minutes} minute(s)"))
+    }
+
+    /// The name of `id` if it is a moderator, else why not.
+    fn moderator_name(&self, id: ClientId) -> Result<String, String> {
+        let state = self.lock();
+        match state.members.get(&id) {
+            Some(m) if m.moderator => Ok(m.name(id)),
+            _ => Err("Only moderators may do that".to_owned()),
+        }
     }
 
     /// Moves a client to `room` (made on first use), replaying its history.

@@ -14,6 +14,7 @@
 
 #![warn(clippy::unwrap_used)]
 
+pub mod auth;
 pub mod backend;
 pub mod clean;
 mod cluster;

@@ -56,6 +56,12 @@ struct Args {
     /// Most unfinished handshakes from one address (an IPv6 /64 counts as one).
     #[arg(long, default_value_t = wspeer_core::Config::default().max_pending_handshakes_per_ip)]
     max_pending_handshakes_per_ip: usize,
+    /// HMAC secret (a file of at least 32 bytes) for signed tokens (JWT, HS256):
+    /// clients may connect with ?token=…, whose `sub` becomes their name and
+    /// `"moderator": true` lets them /kick and /mute; a bad token gets HTTP 401;
+    /// /nick is off. Default: open, names by /nick.
+    #[arg(long, value_name = "FILE")]
+    auth_secret: Option<PathBuf>,
     /// Log filter, as RUST_LOG (for example "info" or "wspeer_chat=debug").
     #[arg(long, default_value = "info")]
     log: String,
@@ -89,6 +95,9 @@ async fn serve(args: Args) -> Result<(), String> {
     config.allowed_origins = args.allowed_origins;
     config.max_pending_handshakes = args.max_pending_handshakes;
     config.max_pending_handshakes_per_ip = args.max_pending_handshakes_per_ip;
+    if let Some(path) = &args.auth_secret {
+        config.auth = Some(wspeer_chat::auth::Auth::from_file(path)?);
+    }
     if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
         config.tls = Some(TlsOptions::server_from_files(key, cert).map_err(|e| e.to_string())?);
     }

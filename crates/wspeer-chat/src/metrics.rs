@@ -19,6 +19,12 @@ pub struct Metrics {
     pub bytes_out: AtomicU64,
     /// Upgrade requests refused (server full).
     pub refused: AtomicU64,
+    /// Upgrades refused for a bad token (HTTP 401).
+    pub refused_auth: AtomicU64,
+    /// Clients kicked by a moderator.
+    pub kicked: AtomicU64,
+    /// Mutes given by moderators.
+    pub muted: AtomicU64,
     /// Clients closed for being too slow to read.
     pub dropped_slow: AtomicU64,
     /// Clients closed for sending too fast.
@@ -39,7 +45,7 @@ impl Metrics {
 
     /// The Prometheus text exposition of every metric.
     pub fn render(&self) -> String {
-        let rows: [(&str, &str, &str, &AtomicU64); 12] = [
+        let rows: [(&str, &str, &str, &AtomicU64); 15] = [
             (
                 "wspeer_chat_connections",
                 "gauge",
@@ -81,6 +87,24 @@ impl Metrics {
                 "counter",
                 "Upgrades refused: server full.",
                 &self.refused,
+            ),
+            (
+                "wspeer_chat_refused_auth_total",
+                "counter",
+                "Upgrades refused: bad token.",
+                &self.refused_auth,
+            ),
+            (
+                "wspeer_chat_kicked_total",
+                "counter",
+                "Clients kicked by a moderator.",
+                &self.kicked,
+            ),
+            (
+                "wspeer_chat_muted_total",
+                "counter",
+                "Mutes given by moderators.",
+                &self.muted,
             ),
             (
                 "wspeer_chat_dropped_slow_total",

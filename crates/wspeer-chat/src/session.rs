@@ -6,6 +6,7 @@ use tracing::{info, warn};
 use wspeer_core::WebSocket;
 
 use crate::{
+    auth::token_in,
     command::{self, Command, HELP},
     config::{CLOSE_RATE_LIMITED, CLOSE_TEXT_ONLY, ChatConfig},
     hub::Hub,
@@ -20,7 +21,21 @@ pub(crate) async fn serve(
     config: Arc<ChatConfig>,
     metrics: Arc<Metrics>,
 ) {
-    let id = hub.join(ws.sender());
+    // The token was checked before the upgrade; this reads its identity.
+    let identity = config
+        .auth
+        .as_ref()
+        .zip(token_in(&ws.info().requested_url))
+        .map(|(auth, token)| auth.verify(token));
+    let identity = match identity {
+        Some(Ok(identity)) => Some(identity),
+        Some(Err(why)) => {
+            let _ = ws.close(CLOSE_RATE_LIMITED, &why);
+            return;
+        }
+        None => None,
+    };
+    let id = hub.join_as(ws.sender(), identity);
     info!(id, peer = ?ws.peer_addr(), "client connected");
     let mut rate = RateLimit::new(config.rate_per_second, config.rate_burst);
     while let Some(message) = ws.recv().await {
@@ -48,6 +63,14 @@ pub(crate) async fn serve(
                 Err(why) => hub.tell(id, &why),
             },
             Some(Command::Who) => hub.tell(id, &hub.who(id)),
+            Some(Command::Kick(name)) => {
+                let reply = hub.kick(id, name).unwrap_or_else(|why| why);
+                hub.tell(id, &reply);
+            }
+            Some(Command::Mute(name, minutes)) => {
+                let reply = hub.mute(id, name, minutes).unwrap_or_else(|why| why);
+                hub.tell(id, &reply);
+            }
             Some(Command::Help) => hub.tell(id, HELP),
         }
     }

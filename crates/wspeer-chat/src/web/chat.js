@@ -4,7 +4,12 @@
 const log = document.getElementById("log");
 const status = document.getElementById("status");
 const input = document.getElementById("input");
-const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/";
+// A sign-in token given to the page (?token=...) goes on to the WebSocket.
+const token = new URLSearchParams(location.search).get("token");
+const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/" +
+  (token ? "?token=" + encodeURIComponent(token) : "");
+// Shown as it is, but not reconnected: a moderator closed this client.
+const KICKED = 4001;
 let socket = null;
 let delay = 500;
 
@@ -17,7 +22,7 @@ function show(text, kind) {
 }
 
 function connect() {
-  show("Connecting to host: " + url + ".", "info");
+  show("Connecting to host: " + url.split("?")[0] + ".", "info");
   socket = new WebSocket(url, "demo-chat");
   socket.onopen = () => {
     delay = 500;
@@ -27,12 +32,19 @@ function connect() {
   };
   socket.onmessage = (event) => {
     const text = String(event.data);
-    show(text, text.startsWith("Server says:") ? "server" : "");
+    // Only the server writes " was ..." right after the first name.
+    const moderation = /^\[[^\]]+\] was (kicked|muted for \d+ minute\(s\)) by \[[^\]]+\]$/.test(text);
+    show(text, text.startsWith("Server says:") || moderation ? "server" : "");
   };
   socket.onclose = (event) => {
     status.textContent = "disconnected";
     status.className = "closed";
     show("Client just disconnected with code: " + event.code + ", reason: " + event.reason, "info");
+    if (event.code === KICKED) {
+      status.textContent = "kicked";
+      show("You were " + event.reason + ". Reload the page to come back.", "server");
+      return;
+    }
     const wait = delay;
     delay = Math.min(delay * 2, 30000);
     show("Reconnecting in " + (wait / 1000) + " s.", "info");
