@@ -20,7 +20,7 @@ use crate::{
     shared::Shared,
     state::ConnectionInfo,
     stream::MaybeTlsStream,
-    task::{ConnectionTask, Handshake, connection},
+    task::{ConnectionTask, Handshake, connection, server_tls},
     tls::TlsOptions,
     tls_handshake,
     ws_url::{Scheme, WsUrl},
@@ -37,12 +37,7 @@ where
 {
     let config = config.into();
     config.validate()?;
-    let tls = match &config.tls {
-        None => None,
-        Some(options) => Some(options.server_config().cloned().ok_or(
-            TlsConfigError::WrongSide("client TLS options were given to a server"),
-        )?),
-    };
+    let tls = server_tls(&config)?;
     let handshake_config = config.clone();
     let handshake: Handshake = Box::pin(async move {
         let (stream, scheme) = match &tls {

@@ -115,12 +115,7 @@ fn server_counted(
 ) -> Result<(WebSocket, ConnectionTask), ConnectError> {
     let config = config.into();
     config.validate()?;
-    let tls = match &config.tls {
-        None => None,
-        Some(options) => Some(options.server_config().cloned().ok_or(
-            TlsConfigError::WrongSide("client TLS options were given to a server"),
-        )?),
-    };
+    let tls = server_tls(&config)?;
     let shared = Shared::new(config, String::new());
     let socket = WebSocket::new(shared.clone());
     let span = debug_span!("ws_server", peer = ?stream.peer_addr().ok());
@@ -153,6 +148,19 @@ fn server_counted(
             inner: Box::pin(task.instrument(span)),
         },
     ))
+}
+
+/// The server TLS configuration of `config`, if it has TLS options; client
+/// options are refused.
+pub(crate) fn server_tls(
+    config: &Config,
+) -> Result<Option<Arc<rustls::ServerConfig>>, ConnectError> {
+    match &config.tls {
+        None => Ok(None),
+        Some(options) => Ok(Some(options.server_config().cloned().ok_or(
+            TlsConfigError::WrongSide("client TLS options were given to a server"),
+        )?)),
+    }
 }
 
 /// A server's TLS (if any) and WebSocket handshake on an accepted stream.

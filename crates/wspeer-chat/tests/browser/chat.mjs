@@ -3,16 +3,10 @@
 // Opens the page in headless Chromium (Debian's, $CHROMIUM or /usr/bin/chromium),
 // waits until it has joined, sends "hello from chromium" by typing and clicking
 // Send, waits for a Rust client's "hello from rust", and prints what it saw.
-import { chromium } from "playwright-core";
+import { launchChromium } from "./launch.mjs";
 
 const [url, screenshot] = process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-  ],
-});
+const browser = await launchChromium();
 try {
   const page = await browser.newPage();
   await page.goto(url);

@@ -3,16 +3,10 @@
 // Opens PAGE_URL in headless Chromium (Debian's, $CHROMIUM or /usr/bin/chromium),
 // opens a WebSocket to WS_URL from the page, sends a text and a binary message,
 // and prints each echo and the close code.
-import { chromium } from "playwright-core";
+import { launchChromium } from "./launch.mjs";
 
 const [pageUrl, wsUrl] = process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-  ],
-});
+const browser = await launchChromium();
 try {
   const page = await browser.newPage();
   await page.goto(pageUrl);
