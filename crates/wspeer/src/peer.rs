@@ -115,7 +115,7 @@ impl WebSocketPeer {
     }
 
     /// Starts the server side of a connection on a stream taken from
-    /// [`TcpServer`](crate::TcpServer): a [`StreamPeerTcp`] for `ws://`, or a
+    /// [`TcpServer`](crate::TcpServer): a [`StreamPeerTcp`](crate::StreamPeerTcp) for `ws://`, or a
     /// [`StreamPeerTls`](crate::StreamPeerTls) for `wss://`. Returns at once; the
     /// peer is [`ReadyState::Connecting`] until the client's handshakes are done.
     pub fn accept_stream(&mut self, stream: impl Into<AcceptedStream>) -> Result<(), PeerError> {

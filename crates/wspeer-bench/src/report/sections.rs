@@ -208,7 +208,7 @@ const AT_CEILING: f64 = 0.95;
 const UNSTEADY: f64 = 1.05;
 
 /// The targets part of the report. An echo target compares two runs; when other
-/// processes took more than [`DISTURBED`] of a CPU during either window, the
+/// processes took more than `DISTURBED` of a CPU during either window, the
 /// verdict says so instead of met or missed.
 pub fn targets_table(results: &SuiteResults) -> Table {
     let mut table = Table::new(["target", "measured", "server CPU per message", "verdict"]);
