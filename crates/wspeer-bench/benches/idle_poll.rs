@@ -1,6 +1,6 @@
 //! The cost of an idle `WebSocketPeer::poll()`: an open client/server pair of
 //! facade peers on loopback, and `poll()` on the client with nothing arriving.
-//! Issue #4's target is under 100 ns.
+//! The target is under 100 ns (`docs/benchmarks.md`).
 //!
 //! ```text
 //! cargo bench -p wspeer-bench --bench idle_poll

@@ -10,9 +10,9 @@
 //! ([`handshakes`]), the latency a 60 Hz game loop sees through the facade
 //! ([`gameloop`]) and the cost of an idle `poll()` ([`idle_poll`]).
 //!
-//! It makes no timing assertion: it reports figures and their ratios to a
-//! baseline measured in the same run ([`report`]), because absolute figures drift
-//! between runs on shared machines.
+//! It makes no timing assertion and is not a test suite: it reports figures and
+//! their ratios to a baseline measured in the same run ([`report`]), because
+//! absolute figures drift between runs on shared machines. It is not published.
 //!
 //! ```text
 //! cargo run --release -p wspeer-bench -- all

@@ -29,8 +29,8 @@ pub struct Workload {
     pub in_flight: usize,
 }
 
-/// The echo workloads of issue #4 (the first three are the ones of
-/// `performance.md`).
+/// The echo workloads the report compares (`docs/benchmarks.md`): small,
+/// medium and large messages, and many in flight.
 pub const WORKLOADS: [Workload; 4] = [
     Workload {
         name: "100 × 20 B",

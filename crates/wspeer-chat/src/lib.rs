@@ -10,7 +10,9 @@
 //! (`docs/deploy.md`).
 //!
 //! The binary is `wspeer-chat`; tests and embedders call [`run`] on a listener
-//! of their own.
+//! of their own. It is not a general chat framework: one protocol (the demo's,
+//! plus commands), rooms in memory or in Redis, and no storage beyond the
+//! configured history.
 
 #![warn(clippy::unwrap_used)]
 

@@ -8,6 +8,11 @@
 //! send that does not fit fails at once and gives the message back.
 //!
 //! This crate is async only; the poll facade for game loops is the `wspeer` crate.
+//! It is a Tokio library, not a runtime-agnostic one, and says so in its API:
+//! Tokio's types appear in public signatures (`TcpStream` in
+//! [`accept_stream`], `ToSocketAddrs` in [`Listener::bind`]) on purpose. Any
+//! other byte stream runs through [`accept_on`], [`connect_on`] and
+//! [`from_upgraded`]; axum is the `wspeer-axum` crate's.
 //! TLS (`wss://`) comes through rustls with its `ring` provider; see [`TlsOptions`].
 //! It does not do permessage-deflate.
 //!
@@ -95,7 +100,6 @@ pub use task::{
     server_in_slot as start_server_in_slot,
 };
 pub use tls::TlsOptions;
-pub use transport::Transport;
 pub use ws_url::{Scheme, WsUrl};
 
 /// Connects to a `ws://` or `wss://` URL with the default [`Config`] (for `wss://`,

@@ -280,7 +280,7 @@ mod tests {
     use crate::{codec::Role, error::ConnectError};
 
     /// Every idle connection pays for these futures; `docs/benchmarks.md` has
-    /// the history (1,672 bytes inline before issue #4's fixes).
+    /// the history (they were 1,672 bytes inline once).
     #[test]
     fn a_connection_future_stays_small() {
         let shared = Shared::new(Arc::new(Config::default()), String::new());

@@ -7,9 +7,10 @@ use tokio::{
     net::TcpStream,
 };
 
-/// A byte stream a WebSocket connection can run over: TCP now, TLS over TCP
-/// later. Socket options reach the TCP socket underneath.
-pub trait Transport: AsyncRead + AsyncWrite + Unpin + Send + 'static {
+/// A byte stream a connection's I/O loop runs over: TCP, TLS over it, or any
+/// other stream (`MaybeTlsStream`). Socket options reach the TCP socket
+/// underneath, where there is one.
+pub(crate) trait Transport: AsyncRead + AsyncWrite + Unpin + Send + 'static {
     /// Sets `TCP_NODELAY` on the underlying TCP socket.
     fn set_nodelay(&self, enabled: bool) -> io::Result<()>;
 }

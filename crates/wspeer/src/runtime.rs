@@ -3,7 +3,7 @@
 //! It starts on first use, on threads of its own, and stops once the last peer,
 //! server and connection task is gone; a later peer starts a new one. By default
 //! it is a current-thread runtime on one thread, named `wspeer-runtime`: in the
-//! echo benchmark of `performance.md` a current-thread runtime beat a
+//! measurements of `docs/benchmarks.md` a current-thread runtime beat a
 //! multi-thread one pinned to the same core (112 k against 83 k msg/s for small
 //! messages). [`set_worker_threads`] asks for a multi-thread runtime instead,
 //! [`use_handle`] makes the facade run on a runtime the program already has, and

@@ -1,6 +1,6 @@
 //! The report of `wspeer-bench all`: one markdown table per part of the run,
 //! every figure with its ratio to the baseline measured in the same run, then
-//! issue #4's targets, each marked met or missed.
+//! the targets, each marked met or missed.
 
 use std::fmt::Write as _;
 
@@ -54,7 +54,7 @@ pub fn markdown(results: &SuiteResults, config: &SuiteConfig) -> String {
         config.idle_polls,
         opt(results.idle_poll_ns, 1)
     );
-    out.push_str("### Targets of issue #4\n\n");
+    out.push_str("### Targets\n\n");
     out.push_str(&targets_table(results).render());
     if !results.failures.is_empty() {
         out.push_str("\n### Runs that failed\n\n");
