@@ -15,6 +15,7 @@ mod decode;
 mod encode;
 mod encoding;
 mod error;
+pub mod fuzzing;
 mod type_id;
 mod value;
 

@@ -98,6 +98,7 @@ fn prefixes_and_flips_never_panic() {
             let i = (state as usize) % b.len();
             b[i] = (state >> 32) as u8;
             let _ = decode(&b, enc);
+            wspeer_variant::fuzzing::decode_both(&b);
         }
     }
 }
