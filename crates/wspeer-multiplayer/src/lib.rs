@@ -74,6 +74,7 @@ pub mod ids;
 mod peer;
 pub mod proto;
 mod protocol;
+mod put_var;
 mod server;
 mod violation;
 
@@ -84,6 +85,7 @@ pub use event::{ConnectionStatus, Event, Packet};
 pub use ids::{IdGenerator, SERVER_ID, TARGET_PEER_BROADCAST};
 pub use peer::MultiplayerPeer;
 pub use protocol::{Godot4Payload, Protocol};
+pub use put_var::{GetVarError, PutVarError};
 pub use server::{MAX_QUEUED_EVENTS, MultiplayerServer, ServerEvent, ServerHandle};
 pub use violation::Violation;
 pub use wspeer::{GetPacketError, TlsOptions, WebSocketPeer};

@@ -58,14 +58,18 @@
 mod error;
 pub mod godot3;
 mod peer;
+mod put_var;
 pub mod runtime;
 mod tcp_server;
 mod this_thread;
 
 pub use error::{GetPacketError, ListenError, PeerError, SendError};
 pub use peer::{WebSocketPeer, WriteMode};
+pub use put_var::{GetVarError, PutVarError};
 pub use tcp_server::{AcceptedStream, StreamPeerTcp, StreamPeerTls, TcpServer};
 pub use wspeer_core::{
     Bytes, CloseError, CloseStatus, Config, ConnectError, Message, MessageKind, ReadyState,
     TlsConfigError, TlsError, TlsOptions,
 };
+/// Godot's Variant encoding, for `put_var` / `get_var`.
+pub use wspeer_variant as variant;
