@@ -307,11 +307,7 @@ impl SnapshotView<'_> {
     }
     /// Bytes queued for sending; 0 unless open.
     pub fn buffered_amount(&self) -> usize {
-        if self.0.state == ReadyState::Open {
-            self.0.buffered_amount
-        } else {
-            0
-        }
+        self.0.buffered_amount_if_open()
     }
 }
 
@@ -440,13 +436,7 @@ impl Sender {
 
     /// Payload bytes queued but not yet written; 0 unless open.
     pub fn buffered_amount(&self) -> usize {
-        self.shared().snapshot(|s| {
-            if s.state == ReadyState::Open {
-                s.buffered_amount
-            } else {
-                0
-            }
-        })
+        self.shared().snapshot(|s| s.buffered_amount_if_open())
     }
 }
 

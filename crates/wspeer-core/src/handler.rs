@@ -12,7 +12,6 @@ use crate::{
     handle::Sender,
     message::Message,
     shared::Shared,
-    state::ReadyState,
 };
 
 /// A handler as the task keeps it.
@@ -76,13 +75,7 @@ impl<'a> Outbox<'a> {
     /// Payload bytes queued but not yet written; see
     /// [`WebSocket::buffered_amount`](crate::WebSocket::buffered_amount).
     pub fn buffered_amount(&self) -> usize {
-        self.shared.snapshot(|view| {
-            if view.state == ReadyState::Open {
-                view.buffered_amount
-            } else {
-                0
-            }
-        })
+        self.shared.snapshot(|view| view.buffered_amount_if_open())
     }
 
     /// A sender for this connection, to keep and use from anywhere (another

@@ -593,11 +593,22 @@ pub(crate) struct Snapshot<'a> {
     pub(crate) buffered_amount: usize,
 }
 
+impl Snapshot<'_> {
+    /// Godot's buffered amount: payload bytes queued but not yet written,
+    /// and 0 unless the connection is open.
+    pub(crate) fn buffered_amount_if_open(&self) -> usize {
+        if self.state == ReadyState::Open {
+            self.buffered_amount
+        } else {
+            0
+        }
+    }
+}
+
 /// RFC 6455 §7.4: the codes an endpoint may put in a close frame, and the
 /// 123-byte limit on the reason (125 bytes of payload less the code).
 fn validate_close(code: i32, reason: &str) -> Result<(), CloseError> {
-    let sendable = matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999);
-    if !sendable {
+    if !u16::try_from(code).is_ok_and(crate::codec::is_sendable_close_code) {
         return Err(CloseError::InvalidCode(code));
     }
     if reason.len() > 123 {
