@@ -16,9 +16,13 @@ mod encode;
 mod encoding;
 mod error;
 pub mod fuzzing;
+#[cfg(feature = "serde")]
+mod serde;
 mod type_id;
 mod value;
 
+#[cfg(feature = "serde")]
+pub use crate::serde::{SerdeError, from_variant, to_variant};
 pub use convert::FromVariantError;
 pub use decode::{MAX_DEPTH, decode, decode_prefix};
 pub use encode::{encode, encode_into};
