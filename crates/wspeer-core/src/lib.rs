@@ -48,6 +48,7 @@ mod client;
 mod client_handshake;
 mod codec;
 mod config;
+mod connection;
 mod driver;
 mod error;
 #[cfg(feature = "fuzzing")]

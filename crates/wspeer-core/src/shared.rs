@@ -420,21 +420,10 @@ impl Shared {
     }
 
     /// The peer's close frame came: moves an open connection to Closing, so
-    /// that sends are refused from now on, and says whether every message
-    /// accepted before is out of the queue. One lock for both, so that no send
-    /// can be accepted after the answer and then be dropped behind our close.
-    pub(crate) fn begin_closing(&self) -> bool {
-        let mut inner = self.lock();
-        if inner.state == ReadyState::Open {
-            inner.state = ReadyState::Closing;
-        }
-        let drained = inner.outbound.is_empty();
-        drop(inner);
-        self.notify_app();
-        drained
-    }
-
-    pub(crate) fn set_closing(&self) {
+    /// that sends are refused from now on. The close frame we answer with is
+    /// built only once a later look at the queue finds it empty, so every
+    /// send accepted before this goes out ahead of it.
+    pub(crate) fn begin_closing(&self) {
         let mut inner = self.lock();
         if inner.state == ReadyState::Open {
             inner.state = ReadyState::Closing;

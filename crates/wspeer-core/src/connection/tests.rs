@@ -1,0 +1,1 @@
+//! The machine on a virtual clock: no socket, no runtime, no sleep.
