@@ -222,8 +222,9 @@ impl<S: Transport> Driver<S> {
             let read = scratch::with_read_buffer(*read_size, |buffer| {
                 let mut buf = ReadBuf::new(buffer);
                 ready!(Pin::new(&mut *stream).poll_read(cx, &mut buf))?;
-                Poll::Ready(Ok((!buf.filled().is_empty())
-                    .then(|| conn.receive(buf.filled(), now, BATCH - frames, &mut deliver))))
+                Poll::Ready(Ok((!buf.filled().is_empty()).then(|| {
+                    conn.receive(buf.filled(), now, BATCH - frames, &mut deliver)
+                })))
             });
             match read {
                 Poll::Pending => break Ok(frames),

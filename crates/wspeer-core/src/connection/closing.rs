@@ -68,7 +68,13 @@ impl Closing {
 
     /// The peer broke the protocol: its code is the one to send, not a close
     /// the application asked for and we have not sent yet.
-    pub(super) fn fail(&mut self, code: u16, reason: &'static str, now: Instant, timeout: Duration) {
+    pub(super) fn fail(
+        &mut self,
+        code: u16,
+        reason: &'static str,
+        now: Instant,
+        timeout: Duration,
+    ) {
         self.failing = Some((code, reason));
         self.pending = None;
         self.start_timer(now, timeout);

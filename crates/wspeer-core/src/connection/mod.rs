@@ -64,7 +64,7 @@ pub(crate) struct Received {
 /// Most pongs waiting for the socket. A ping that arrives when this many are
 /// waiting drops the oldest (RFC 6455 §5.5.3 allows answering only the
 /// latest), so a ping flood from a peer that never reads costs a few pongs.
-const MAX_PONGS: usize = 16;
+pub(crate) const MAX_PONGS: usize = 16;
 
 #[derive(Debug)]
 pub(crate) struct Connection {
@@ -120,8 +120,7 @@ impl Connection {
     /// The application asked to close with `code`: a close frame after the
     /// queued messages. Ignored once closing has begun.
     pub(crate) fn request_close(&mut self, code: u16, reason: &str, now: Instant) {
-        self.closing
-            .request(code, reason, now, self.close_timeout);
+        self.closing.request(code, reason, now, self.close_timeout);
     }
 
     /// `close(-1)`: nothing more is sent or delivered.
@@ -183,9 +182,7 @@ impl Connection {
             let mut rest = &unread[..];
             self.consume(&mut rest, now, budget, deliver, &mut got);
             // An empty slice would still hold the whole buffer alive.
-            if !rest.is_empty()
-                && self.closing.received.is_none()
-                && self.closing.failing.is_none()
+            if !rest.is_empty() && self.closing.received.is_none() && self.closing.failing.is_none()
             {
                 self.unread = unread.slice(unread.len() - rest.len()..);
             }
@@ -265,7 +262,11 @@ impl Connection {
     /// asks for a ping or ends a connection whose peer stopped answering.
     /// Call it after the wake-up's reads, so that a pong among them counts.
     pub(crate) fn handle_timeout(&mut self, now: Instant) -> Option<End> {
-        if self.closing.deadline.is_some_and(|deadline| now >= deadline) {
+        if self
+            .closing
+            .deadline
+            .is_some_and(|deadline| now >= deadline)
+        {
             tracing::debug!("closing handshake timed out");
             return Some(match self.closing.failing {
                 Some((code, reason)) => End::Fail(code, reason),
@@ -319,6 +320,13 @@ impl Connection {
             Some(status) => End::Clean(status.clone()),
             None => End::Abrupt(CloseStatus::unclean()),
         }
+    }
+
+    /// Bytes kept undecoded and pongs waiting: what a hostile peer could try
+    /// to grow.
+    #[cfg(feature = "fuzzing")]
+    pub(crate) fn kept(&self) -> (usize, usize) {
+        (self.unread.len(), self.pongs.len())
     }
 
     /// After [`End::Fail`]: the failure's close frame is staged next, unless

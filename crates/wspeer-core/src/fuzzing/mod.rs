@@ -1,6 +1,12 @@
 //! Entry points for the fuzz targets in `fuzz/` (feature `fuzzing`): the server
 //! side of a connection fed with arbitrary bytes, in memory, on a runtime whose
-//! clock jumps ahead when idle so that no timeout costs real time.
+//! clock jumps ahead when idle so that no timeout costs real time; and the
+//! connection state machine alone, driven by arbitrary events
+//! ([`connection_machine`]).
+
+mod machine;
+
+pub use machine::connection_machine;
 
 use std::{sync::Arc, time::Duration};
 
@@ -83,5 +89,24 @@ mod tests {
         server_input(&session);
         server_input(b"\x16\x03\x01garbage\r\n\r\n");
         server_input(b"");
+    }
+
+    #[test]
+    fn the_machine_survives_arbitrary_events() {
+        // Seeds of every kind of event, then pseudo-random sequences.
+        connection_machine(&[0, 0, 6, 0x81, 0x80, 0, 0, 0, 0, 3, 255]);
+        connection_machine(&[9, 2, 40, 3, 0, 4, 200, 4, 200, 0, 2, 0x89, 0]);
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        for len in 0..400 {
+            let data: Vec<u8> = (0..len)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    state as u8
+                })
+                .collect();
+            connection_machine(&data);
+        }
     }
 }
