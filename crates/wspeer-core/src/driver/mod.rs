@@ -6,32 +6,34 @@
 //! Each wake-up: the application's requests, reads (through the thread's
 //! shared buffer, so an idle connection holds no buffer of its own) while the
 //! machine wants them, timers, then writes of what is queued, as batches.
+//! Writing bytes out is in `socket.rs`, the polite end in `finish.rs`.
+
+mod finish;
+mod socket;
 
 use std::{
     future::poll_fn,
-    io::{self, IoSlice},
+    io,
     pin::Pin,
     sync::Arc,
     task::{Context, Poll, ready},
-    time::Duration,
 };
 
 use tokio::{
-    io::{AsyncWrite, AsyncWriteExt, ReadBuf},
-    time::{Instant, Sleep, sleep_until, timeout},
+    io::ReadBuf,
+    time::{Instant, Sleep, sleep_until},
 };
 use tracing::debug;
 
 use crate::{
     codec::{
         Upgraded, scratch,
-        writer::{self, BATCH_BYTES, MAX_SLICES, Staging},
+        writer::{self, BATCH_BYTES},
     },
     connection::{Connection, End},
     handler::{BoxedHandler, Outbox, hand_queued},
     message::Message,
     shared::Shared,
-    state::CloseStatus,
     transport::Transport,
 };
 
@@ -86,52 +88,6 @@ impl<S: Transport> Driver<S> {
             // inline would enlarge every connection's future for its whole life.
             Box::pin(self.finish(end)).await;
         }
-    }
-
-    /// Records how the connection ended and closes the socket politely.
-    async fn finish(&mut self, end: End) {
-        let close_timeout = self.shared.config.close_timeout;
-        match end {
-            End::Clean(status) => {
-                self.shared.set_closed(Some(status));
-                self.shutdown(close_timeout).await;
-            }
-            End::Abrupt(status) => self.shared.set_closed(Some(status)),
-            End::Aborted => self.shared.set_closed(None),
-            End::Fail(code, reason) => {
-                // As Godot 4.4 does: the state is CLOSED with the code we sent, at
-                // once; the close frame then goes out on a best-effort basis.
-                self.shared.set_closed(Some(CloseStatus {
-                    code: i32::from(code),
-                    reason: reason.to_owned(),
-                }));
-                self.conn.send_failure();
-                let send = poll_fn(|cx| match self.write(cx, usize::MAX) {
-                    Ok(_) if !self.conn.all_out() => Poll::Pending,
-                    _ => Poll::Ready(()),
-                });
-                let _ = timeout(close_timeout, send).await;
-                self.shutdown(close_timeout).await;
-            }
-        }
-    }
-
-    /// Sends FIN and drains what the peer still sends until it closes too, so the
-    /// kernel does not answer unread data with a reset that could destroy our
-    /// last frames before the peer reads them.
-    async fn shutdown(&mut self, limit: Duration) {
-        let drain = async {
-            let stream = &mut self.stream;
-            let _ = stream.shutdown().await;
-            let mut sink = vec![0u8; 1024];
-            loop {
-                match tokio::io::AsyncReadExt::read(stream, &mut sink).await {
-                    Ok(0) | Err(_) => break,
-                    Ok(_) => {}
-                }
-            }
-        };
-        let _ = timeout(limit, drain).await;
     }
 
     fn poll_io(&mut self, cx: &mut Context<'_>) -> Poll<End> {
@@ -251,7 +207,7 @@ impl<S: Transport> Driver<S> {
     fn write(&mut self, cx: &mut Context<'_>, limit: usize) -> Result<usize, End> {
         let mut frames = 0;
         loop {
-            match self.write_backlog(cx) {
+            match socket::write_backlog(&mut self.stream, &mut self.conn, cx) {
                 Poll::Ready(Ok(())) => {}
                 Poll::Ready(Err(error)) => return Err(io_end(&self.conn, &error)),
                 Poll::Pending => return Ok(frames),
@@ -297,26 +253,12 @@ impl<S: Transport> Driver<S> {
             let taken = shared.take_outbound(BATCH, BATCH_BYTES, &mut messages);
             let frames = conn.stage(staging, vectored, &mut messages, taken);
             staging.return_messages(messages);
-            match write_staged(stream, cx, staging) {
+            match socket::write_staged(stream, cx, staging) {
                 Ok(written) => conn.staged_written(staging, written),
                 Err(error) => return Err(io_end(conn, &error)),
             }
             Ok((frames, taken.queue_empty))
         })
-    }
-
-    fn write_backlog(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        while !self.conn.backlog().is_empty() {
-            let mut slices = [IoSlice::new(&[]); MAX_SLICES];
-            let count = self.conn.backlog().slices(&mut slices);
-            let written =
-                ready!(Pin::new(&mut self.stream).poll_write_vectored(cx, &slices[..count]))?;
-            if written == 0 {
-                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
-            }
-            self.conn.backlog_written(written);
-        }
-        Poll::Ready(Ok(()))
     }
 
     /// Sets the timer to the machine's next timeout; whether it has passed.
@@ -330,36 +272,6 @@ impl<S: Transport> Driver<S> {
             timer.as_mut().reset(at);
         }
         timer.as_mut().poll(cx).is_ready()
-    }
-}
-
-/// Writes the staged batch until it is out or the socket blocks; returns how
-/// many bytes the socket took.
-fn write_staged<S: AsyncWrite + Unpin>(
-    stream: &mut S,
-    cx: &mut Context<'_>,
-    staging: &Staging,
-) -> io::Result<usize> {
-    let mut done = 0;
-    loop {
-        let poll = match staging.contiguous() {
-            Some(bytes) if done == bytes.len() => return Ok(done),
-            Some(bytes) => Pin::new(&mut *stream).poll_write(cx, &bytes[done..]),
-            None => {
-                let mut slices = [IoSlice::new(&[]); MAX_SLICES];
-                let count = staging.slices(done, &mut slices);
-                if count == 0 {
-                    return Ok(done);
-                }
-                Pin::new(&mut *stream).poll_write_vectored(cx, &slices[..count])
-            }
-        };
-        match poll {
-            Poll::Ready(Ok(0)) => return Err(io::ErrorKind::WriteZero.into()),
-            Poll::Ready(Ok(n)) => done += n,
-            Poll::Ready(Err(error)) => return Err(error),
-            Poll::Pending => return Ok(done),
-        }
     }
 }
 
