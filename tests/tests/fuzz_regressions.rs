@@ -1,6 +1,7 @@
-//! Replays every input in `fuzz/regressions/server_input/` through the fuzz
-//! target's entry point: the seeds and every crash the fuzzer ever found stay
-//! fixed. `fuzz/run.sh` runs the fuzzer itself (nightly toolchain).
+//! Replays every input in `fuzz/regressions/server_input/` and
+//! `fuzz/regressions/connection/` through the fuzz targets' entry points: the
+//! seeds and every crash the fuzzer ever found stay fixed. `fuzz/run.sh` runs
+//! the fuzzer itself (nightly toolchain).
 
 use std::path::PathBuf;
 
@@ -20,4 +21,18 @@ fn every_regression_input_ends_without_panicking() {
         "only {count} regression inputs in {}",
         dir.display()
     );
+}
+
+/// Inputs of the connection machine's target: the largest of a 1,048,178-run
+/// corpus (coverage 907), kept so that a change that breaks one shows here.
+#[test]
+fn every_machine_regression_input_holds_its_invariants() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/regressions/connection");
+    let mut count = 0;
+    for entry in std::fs::read_dir(&dir).expect("the regression directory") {
+        let data = std::fs::read(entry.expect("an entry").path()).expect("an input");
+        wspeer_core::fuzzing::connection_machine(&data);
+        count += 1;
+    }
+    assert!(count >= 10, "only {count} inputs in {}", dir.display());
 }
