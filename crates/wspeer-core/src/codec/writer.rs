@@ -74,6 +74,11 @@ impl Staging {
         self.messages = messages;
     }
 
+    /// Bytes staged in all.
+    pub(crate) fn len(&self) -> usize {
+        self.bytes.len() + self.shared.iter().map(|(_, b)| b.len()).sum::<usize>()
+    }
+
     /// The whole batch, when it is one buffer (small messages): one plain
     /// `write`, no slice list.
     pub(crate) fn contiguous(&self) -> Option<&[u8]> {

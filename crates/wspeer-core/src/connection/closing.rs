@@ -1,7 +1,7 @@
 //! The closing handshake (RFC 6455 §7), both ways, and failing after a
 //! violation: which close frame to send, when, and how the connection ends.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::state::CloseStatus;
 
@@ -17,7 +17,10 @@ pub(super) struct Closing {
     /// The peer broke the protocol: the close we send once the application
     /// has taken (and answered) what arrived before the violation.
     pub(super) failing: Option<(u16, &'static str)>,
-    /// Set once a closing handshake starts: the end of `close_timeout`.
+    /// A closing handshake started: `close_timeout` runs from the next look
+    /// at the clock (the machine reads the time only when it needs to).
+    pub(super) timer_started: bool,
+    /// The end of `close_timeout`, once the clock was read.
     pub(super) deadline: Option<Instant>,
 }
 
@@ -29,23 +32,18 @@ impl Closing {
 
     /// The application asked to close: a frame after the queued messages.
     /// Ignored once closing has begun.
-    pub(super) fn request(&mut self, code: u16, reason: &str, now: Instant, timeout: Duration) {
+    pub(super) fn request(&mut self, code: u16, reason: &str) {
         if self.started() {
             return;
         }
         self.pending = Some(close_payload(code, reason));
-        self.start_timer(now, timeout);
+        self.timer_started = true;
     }
 
     /// The peer's close frame arrived: echo its code, as RFC 6455 §5.5.1
     /// suggests, after the messages accepted before it. Replaces a close the
     /// application asked for and we have not sent yet.
-    pub(super) fn peer_closed(
-        &mut self,
-        frame: Option<(u16, String)>,
-        now: Instant,
-        timeout: Duration,
-    ) {
+    pub(super) fn peer_closed(&mut self, frame: Option<(u16, String)>) {
         if !self.sent {
             self.pending = Some(match &frame {
                 Some((code, reason)) => close_payload(*code, reason),
@@ -63,21 +61,15 @@ impl Closing {
                 reason: String::new(),
             },
         });
-        self.start_timer(now, timeout);
+        self.timer_started = true;
     }
 
     /// The peer broke the protocol: its code is the one to send, not a close
     /// the application asked for and we have not sent yet.
-    pub(super) fn fail(
-        &mut self,
-        code: u16,
-        reason: &'static str,
-        now: Instant,
-        timeout: Duration,
-    ) {
+    pub(super) fn fail(&mut self, code: u16, reason: &'static str) {
         self.failing = Some((code, reason));
         self.pending = None;
-        self.start_timer(now, timeout);
+        self.timer_started = true;
     }
 
     /// The failure's close frame goes out now (once, if none was sent).
@@ -101,10 +93,6 @@ impl Closing {
     /// received, if any.
     pub(super) fn abrupt_status(&self) -> CloseStatus {
         self.received.clone().unwrap_or_else(CloseStatus::unclean)
-    }
-
-    fn start_timer(&mut self, now: Instant, timeout: Duration) {
-        self.deadline.get_or_insert(now + timeout);
     }
 }
 

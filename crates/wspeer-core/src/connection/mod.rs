@@ -119,8 +119,8 @@ impl Connection {
 
     /// The application asked to close with `code`: a close frame after the
     /// queued messages. Ignored once closing has begun.
-    pub(crate) fn request_close(&mut self, code: u16, reason: &str, now: Instant) {
-        self.closing.request(code, reason, now, self.close_timeout);
+    pub(crate) fn request_close(&mut self, code: u16, reason: &str) {
+        self.closing.request(code, reason);
     }
 
     /// `close(-1)`: nothing more is sent or delivered.
@@ -149,13 +149,12 @@ impl Connection {
     pub(crate) fn receive(
         &mut self,
         input: &[u8],
-        now: Instant,
         budget: usize,
         deliver: &mut impl FnMut(Message) -> Result<(), Message>,
     ) -> Received {
         let mut got = Received::default();
         let mut rest = input;
-        self.consume(&mut rest, now, budget, deliver, &mut got);
+        self.consume(&mut rest, budget, deliver, &mut got);
         if !rest.is_empty() && self.closing.received.is_none() && self.closing.failing.is_none() {
             self.unread = Bytes::copy_from_slice(rest);
         }
@@ -166,7 +165,6 @@ impl Connection {
     /// bytes kept.
     pub(crate) fn resume(
         &mut self,
-        now: Instant,
         budget: usize,
         deliver: &mut impl FnMut(Message) -> Result<(), Message>,
     ) -> Received {
@@ -180,7 +178,7 @@ impl Connection {
         if !self.unread.is_empty() {
             let unread = std::mem::take(&mut self.unread);
             let mut rest = &unread[..];
-            self.consume(&mut rest, now, budget, deliver, &mut got);
+            self.consume(&mut rest, budget, deliver, &mut got);
             // An empty slice would still hold the whole buffer alive.
             if !rest.is_empty() && self.closing.received.is_none() && self.closing.failing.is_none()
             {
@@ -193,7 +191,6 @@ impl Connection {
     fn consume(
         &mut self,
         input: &mut &[u8],
-        now: Instant,
         budget: usize,
         deliver: &mut impl FnMut(Message) -> Result<(), Message>,
         got: &mut Received,
@@ -207,7 +204,7 @@ impl Connection {
                     // what came before is delivered and may be answered first.
                     tracing::debug!(%violation, "the peer broke the protocol");
                     let (code, reason) = violation.close();
-                    self.closing.fail(code, reason, now, self.close_timeout);
+                    self.closing.fail(code, reason);
                     return;
                 }
             };
@@ -234,7 +231,7 @@ impl Connection {
                 }
                 Event::Close(frame) => {
                     tracing::debug!(?frame, "close frame received");
-                    self.closing.peer_closed(frame, now, self.close_timeout);
+                    self.closing.peer_closed(frame);
                     got.peer_closed = true;
                     // Nothing after a close frame means anything.
                     return;
@@ -245,7 +242,14 @@ impl Connection {
 
     // ----- time -----
 
-    /// When [`Self::handle_timeout`] must be called next.
+    /// Whether [`Self::handle_timeout`] needs the time: a heartbeat runs or a
+    /// closing handshake started. Otherwise the clock is not read at all.
+    pub(crate) fn wants_clock(&self) -> bool {
+        self.heartbeat.is_some() || self.closing.timer_started
+    }
+
+    /// When [`Self::handle_timeout`] must be called next (call that first
+    /// after anything that may have started a timer).
     pub(crate) fn poll_timeout(&self) -> Option<Instant> {
         let heartbeat = self
             .heartbeat
@@ -262,6 +266,9 @@ impl Connection {
     /// asks for a ping or ends a connection whose peer stopped answering.
     /// Call it after the wake-up's reads, so that a pong among them counts.
     pub(crate) fn handle_timeout(&mut self, now: Instant) -> Option<End> {
+        if self.closing.timer_started && self.closing.deadline.is_none() {
+            self.closing.deadline = Some(now + self.close_timeout);
+        }
         if self
             .closing
             .deadline

@@ -69,7 +69,7 @@ impl Sim {
     /// One read from the socket.
     fn feed(&mut self, bytes: &[u8]) -> Received {
         let mut deliver = Self::deliver(&mut self.inbox, self.room);
-        let got = self.conn.receive(bytes, self.now, BUDGET, &mut deliver);
+        let got = self.conn.receive(bytes, BUDGET, &mut deliver);
         self.peer_closed |= got.peer_closed;
         got
     }
@@ -83,7 +83,7 @@ impl Sim {
 
     fn resume(&mut self) -> Received {
         let mut deliver = Self::deliver(&mut self.inbox, self.room);
-        let got = self.conn.resume(self.now, BUDGET, &mut deliver);
+        let got = self.conn.resume(BUDGET, &mut deliver);
         self.peer_closed |= got.peer_closed;
         got
     }
@@ -220,7 +220,7 @@ fn our_close_follows_the_queued_messages_and_the_peer_may_still_send() {
     let mut sim = Sim::new(config());
     sim.send("a");
     sim.send("b");
-    sim.conn.request_close(1000, "done", sim.now);
+    sim.conn.request_close(1000, "done");
     sim.transmit();
     assert_eq!(
         sim.peer_got(),
@@ -273,7 +273,7 @@ fn the_peers_close_replaces_a_close_we_have_not_sent() {
     sim.socket_takes = 0;
     sim.send("x");
     sim.transmit(); // "x" waits in the backlog; our close is not staged yet
-    sim.conn.request_close(1000, "", sim.now);
+    sim.conn.request_close(1000, "");
     sim.feed(&close(1001, "away"));
     sim.socket_takes = usize::MAX;
     sim.transmit();
@@ -339,8 +339,12 @@ fn every_split_of_the_input_gives_the_same_events() {
 #[test]
 fn the_close_timeout_ends_a_handshake_the_peer_never_answers() {
     let mut sim = Sim::new(config());
-    sim.conn.request_close(1000, "", sim.now);
+    assert!(!sim.conn.wants_clock(), "open, no heartbeat: no clock read");
+    sim.conn.request_close(1000, "");
     sim.transmit();
+    assert!(sim.conn.wants_clock());
+    // The timeout runs from the first look at the clock after the request.
+    assert_eq!(sim.advance(Duration::ZERO), None);
     assert_eq!(sim.conn.poll_timeout(), Some(sim.now + CLOSE_TIMEOUT));
     assert_eq!(sim.advance(CLOSE_TIMEOUT - Duration::from_millis(1)), None);
     assert_eq!(
@@ -354,6 +358,7 @@ fn a_timeout_after_the_peers_close_keeps_its_code() {
     let mut sim = Sim::new(config());
     sim.socket_takes = 0; // our echo never gets out
     sim.feed(&close(4000, "mine"));
+    assert_eq!(sim.advance(Duration::ZERO), None, "the timer starts");
     sim.transmit();
     assert_eq!(sim.end(), None);
     assert_eq!(
@@ -426,7 +431,7 @@ fn failing_waits_for_the_application_then_sends_its_code() {
 fn an_application_close_while_failing_is_ignored() {
     let mut sim = Sim::new(config());
     sim.feed(&[0x83, 0x80, 0, 0, 0, 0]); // reserved opcode
-    sim.conn.request_close(1000, "", sim.now);
+    sim.conn.request_close(1000, "");
     sim.transmit();
     assert!(
         sim.peer_got().is_empty(),
@@ -439,6 +444,7 @@ fn an_application_close_while_failing_is_ignored() {
 fn a_failing_peer_that_never_drains_is_dropped_at_the_close_timeout() {
     let mut sim = Sim::new(config());
     sim.feed(&[0x83, 0x80, 0, 0, 0, 0]);
+    assert_eq!(sim.advance(Duration::ZERO), None, "the timer starts");
     assert_eq!(sim.conn.poll_end(|| false), None);
     assert_eq!(
         sim.advance(CLOSE_TIMEOUT),
@@ -541,7 +547,8 @@ fn the_heartbeat_waits_while_we_are_not_reading() {
 fn the_heartbeat_stops_once_closing() {
     let interval = Duration::from_secs(10);
     let mut sim = Sim::new(config().heartbeat_interval(interval));
-    sim.conn.request_close(1000, "", sim.now);
+    sim.conn.request_close(1000, "");
+    assert_eq!(sim.advance(Duration::ZERO), None);
     assert_eq!(sim.conn.poll_timeout(), Some(sim.now + CLOSE_TIMEOUT));
 }
 
@@ -589,7 +596,7 @@ fn the_socket_taking_little_gets_every_frame_in_order() {
         for i in 0..20 {
             sim.send(&"x".repeat(i * 10));
         }
-        sim.conn.request_close(1000, "", sim.now);
+        sim.conn.request_close(1000, "");
         for _ in 0..10_000 {
             sim.transmit();
         }
@@ -632,7 +639,7 @@ fn a_handler_takes_over_the_held_message_first() {
         handled.push(message);
         Ok(())
     };
-    sim.conn.resume(sim.now, BUDGET, &mut handler);
+    sim.conn.resume(BUDGET, &mut handler);
     let order: Vec<Message> = queued.into_iter().chain(handled).collect();
     assert_eq!(
         order,

@@ -51,9 +51,11 @@ impl Connection {
         }
         let mut batch = Batch::new(self.role, vectored, staging);
         let mut frames = 0;
-        for pong in self.pongs.drain(..) {
-            batch.push_slice(OpCode::Pong, &pong);
-            frames += 1;
+        if !self.pongs.is_empty() {
+            for pong in self.pongs.drain(..) {
+                batch.push_slice(OpCode::Pong, &pong);
+                frames += 1;
+            }
         }
         if std::mem::take(&mut self.ping_due) {
             batch.push_slice(OpCode::Ping, &[]);
@@ -86,7 +88,9 @@ impl Connection {
     /// The socket took the first `written` bytes of `staging`; the rest waits
     /// in the backlog.
     pub(crate) fn staged_written(&mut self, staging: &Staging, written: usize) {
-        self.backlog.keep_unwritten(staging, written);
+        if written < staging.len() {
+            self.backlog.keep_unwritten(staging, written);
+        }
     }
 
     /// Whether everything written must still be flushed (TLS).

@@ -92,7 +92,6 @@ impl<S: Transport> Driver<S> {
 
     fn poll_io(&mut self, cx: &mut Context<'_>) -> Poll<End> {
         self.shared.register_task(cx.waker());
-        let now = now();
         let control = self.shared.control();
         if control.abort {
             return Poll::Ready(self.conn.abort());
@@ -103,10 +102,10 @@ impl<S: Transport> Driver<S> {
             debug!(%error, "set_nodelay failed");
         }
         if let Some(request) = control.close {
-            self.conn.request_close(request.code, &request.reason, now);
+            self.conn.request_close(request.code, &request.reason);
         }
         if control.handles_gone {
-            self.conn.request_close(1001, "", now);
+            self.conn.request_close(1001, "");
             self.discard_inbound = true;
         }
         if let Some(mut handler) = control.handler.0 {
@@ -115,7 +114,7 @@ impl<S: Transport> Driver<S> {
             self.handler = Some(handler);
         }
 
-        let read = match self.read(cx, now) {
+        let read = match self.read(cx) {
             Ok(frames) => frames,
             Err(end) => return Poll::Ready(end),
         };
@@ -125,7 +124,11 @@ impl<S: Transport> Driver<S> {
             cx.waker().wake_by_ref();
             return Poll::Pending;
         }
-        let timed_out = self.conn.handle_timeout(now);
+        let timed_out = if self.conn.wants_clock() {
+            self.conn.handle_timeout(now())
+        } else {
+            None
+        };
         let wrote = match self.write(cx, BATCH) {
             Ok(frames) => frames,
             Err(end) => return Poll::Ready(end),
@@ -147,7 +150,7 @@ impl<S: Transport> Driver<S> {
 
     /// Reads and hands the bytes to the machine while it wants them; returns
     /// how many frames it decoded.
-    fn read(&mut self, cx: &mut Context<'_>, now: std::time::Instant) -> Result<usize, End> {
+    fn read(&mut self, cx: &mut Context<'_>) -> Result<usize, End> {
         let Self {
             stream,
             conn,
@@ -169,7 +172,7 @@ impl<S: Transport> Driver<S> {
         let mut frames = 0;
         let mut peer_closed = false;
         let result = loop {
-            let got = conn.resume(now, BATCH - frames, &mut deliver);
+            let got = conn.resume(BATCH - frames, &mut deliver);
             frames += got.events;
             peer_closed |= got.peer_closed;
             if !conn.reading() || frames >= BATCH {
@@ -178,9 +181,8 @@ impl<S: Transport> Driver<S> {
             let read = scratch::with_read_buffer(*read_size, |buffer| {
                 let mut buf = ReadBuf::new(buffer);
                 ready!(Pin::new(&mut *stream).poll_read(cx, &mut buf))?;
-                Poll::Ready(Ok((!buf.filled().is_empty()).then(|| {
-                    conn.receive(buf.filled(), now, BATCH - frames, &mut deliver)
-                })))
+                Poll::Ready(Ok((!buf.filled().is_empty())
+                    .then(|| conn.receive(buf.filled(), BATCH - frames, &mut deliver))))
             });
             match read {
                 Poll::Pending => break Ok(frames),
@@ -207,10 +209,12 @@ impl<S: Transport> Driver<S> {
     fn write(&mut self, cx: &mut Context<'_>, limit: usize) -> Result<usize, End> {
         let mut frames = 0;
         loop {
-            match socket::write_backlog(&mut self.stream, &mut self.conn, cx) {
-                Poll::Ready(Ok(())) => {}
-                Poll::Ready(Err(error)) => return Err(io_end(&self.conn, &error)),
-                Poll::Pending => return Ok(frames),
+            if !self.conn.backlog().is_empty() {
+                match socket::write_backlog(&mut self.stream, &mut self.conn, cx) {
+                    Poll::Ready(Ok(())) => {}
+                    Poll::Ready(Err(error)) => return Err(io_end(&self.conn, &error)),
+                    Poll::Pending => return Ok(frames),
+                }
             }
             if frames >= limit || !self.conn.wants_to_stage(self.shared.outbound_waiting()) {
                 break;

@@ -77,7 +77,7 @@ pub fn connection_machine(data: &[u8]) {
             4 => sim.advance(Duration::from_millis(u64::from(*arg) * 100)),
             5 => {
                 sim.sending = false;
-                sim.conn.request_close(1000, "", sim.now);
+                sim.conn.request_close(1000, "");
             }
             6 => sim.resume(),
             7 if *arg == 0xff => sim.ended = Some(sim.conn.abort()),
@@ -87,7 +87,7 @@ pub fn connection_machine(data: &[u8]) {
     }
     // However it stands, a close and its timeout end it.
     sim.sending = false;
-    sim.conn.request_close(1000, "", sim.now);
+    sim.conn.request_close(1000, "");
     for _ in 0..4 {
         if sim.ended.is_some() {
             return;
@@ -117,7 +117,7 @@ impl Sim {
         } else if self.conn.reading() {
             let (inbox, room) = (&mut self.inbox, self.room);
             let mut deliver = |message| push(inbox, room, message);
-            let got = self.conn.receive(chunk, self.now, BUDGET, &mut deliver);
+            let got = self.conn.receive(chunk, BUDGET, &mut deliver);
             self.sending &= !got.peer_closed;
         }
     }
@@ -125,7 +125,7 @@ impl Sim {
     fn resume(&mut self) {
         let (inbox, room) = (&mut self.inbox, self.room);
         let mut deliver = |message| push(inbox, room, message);
-        let got = self.conn.resume(self.now, BUDGET, &mut deliver);
+        let got = self.conn.resume(BUDGET, &mut deliver);
         self.sending &= !got.peer_closed;
     }
 
