@@ -93,6 +93,12 @@ impl HttpService for ChatHttp {
     }
 
     fn admit(&self, request: &HttpRequest) -> Result<Admission, HttpResponse> {
+        if let Err(why) = crate::joining::parse(&request.path) {
+            return Err(secure(
+                HttpResponse::text(400, format!("{why}\n")),
+                OTHER_POLICY,
+            ));
+        }
         if let (Some(auth), Some(token)) = (&self.config.auth, token_in(&request.path)) {
             // Before a place is taken: a refused client holds none.
             if let Err(why) = auth.verify(token) {

@@ -34,7 +34,8 @@ struct Args {
     /// Largest message in bytes; bigger closes the sender with 1009.
     #[arg(long, default_value_t = 4096)]
     max_message_size: usize,
-    /// Messages of a room replayed to whoever joins it (0: none, as the demo).
+    /// Lines each room keeps (at most 10000): replayed to whoever joins it, and
+    /// to a client resuming after a reconnect (0: none, as the demo).
     #[arg(long, default_value_t = 0)]
     history: usize,
     /// Messages per second a client may send; more closes it with 1008.
@@ -89,6 +90,13 @@ async fn serve(args: Args) -> Result<(), String> {
     let mut config = ChatConfig::default();
     config.max_connections = args.max_connections;
     config.max_message_size = args.max_message_size;
+    if args.history > wspeer_chat::history::MAX_HISTORY {
+        return Err(format!(
+            "--history {} is over {}",
+            args.history,
+            wspeer_chat::history::MAX_HISTORY
+        ));
+    }
     config.history = args.history;
     config.rate_per_second = args.rate;
     config.rate_burst = (args.rate * 2.0).max(1.0);

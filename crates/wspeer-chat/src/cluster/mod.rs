@@ -45,6 +45,8 @@ pub(crate) enum Outbound {
         id: ClientId,
         /// Its room.
         room: String,
+        /// The id it resumes after (`None`: a plain join, every kept line).
+        after: Option<crate::history::LineId>,
     },
     /// Send everything queued, remove this server's presence, then answer.
     Flush(oneshot::Sender<()>),
