@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use wspeer_core::{Admission, HttpRequest, HttpResponse, HttpService};
 
-use crate::{auth::token_in, cluster::Cluster, config::ChatConfig, metrics::Metrics, slot::Slot};
+use crate::{
+    auth::token_in, cluster::Cluster, config::ChatConfig, hub::Hub, metrics::Metrics, slot::Slot,
+};
 
 /// The self-contained web client, embedded in the binary.
 pub const PAGE: &str = include_str!("web/index.html");
@@ -41,6 +43,7 @@ pub struct ChatHttp {
     pub(crate) config: Arc<ChatConfig>,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) cluster: Option<Arc<Cluster>>,
+    pub(crate) hub: Arc<Hub>,
 }
 
 impl ChatHttp {
@@ -78,7 +81,7 @@ impl HttpService for ChatHttp {
         if request.websocket {
             return None;
         }
-        let response = self.page(request);
+        let response = self.api(request).unwrap_or_else(|| self.page(request));
         Some(
             if response
                 .headers
@@ -90,6 +93,10 @@ impl HttpService for ChatHttp {
                 secure(response, OTHER_POLICY)
             },
         )
+    }
+
+    fn max_body_size(&self) -> usize {
+        crate::api::MAX_BODY
     }
 
     fn admit(&self, request: &HttpRequest) -> Result<Admission, HttpResponse> {

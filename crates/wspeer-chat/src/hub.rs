@@ -11,6 +11,9 @@
 //! is down (degraded) `publish` delivers locally at once. The hub never awaits.
 
 mod moderation;
+
+pub use moderation::Act;
+pub(crate) use moderation::unix_now;
 mod replay;
 
 use std::{
@@ -18,7 +21,6 @@ use std::{
     collections::{BTreeSet, HashMap},
     hash::{BuildHasher, RandomState},
     sync::{Arc, Mutex, MutexGuard, atomic::Ordering::Relaxed},
-    time::Instant,
 };
 
 use tracing::warn;
@@ -85,8 +87,6 @@ impl<'a> Rendered<'a> {
 struct Member {
     nick: Option<String>,
     moderator: bool,
-    /// Its lines are refused until then.
-    muted_until: Option<Instant>,
     room: String,
     sender: Sender,
     /// Gets JSON frames with line ids ([`frame`]).
@@ -114,6 +114,7 @@ struct State {
     members: HashMap<ClientId, Member>,
     nicks: crate::nick::NameIndex<ClientId>,
     rooms: HashMap<String, Room>,
+    mutes: moderation::Mutes,
     draws: u64,
 }
 
@@ -215,7 +216,6 @@ impl Hub {
                 id,
                 Member {
                     moderator: identity.as_ref().is_some_and(|i| i.moderator),
-                    muted_until: None,
                     nick: identity.map(|i| i.name),
                     room: room.clone(),
                     sender,
@@ -259,17 +259,38 @@ impl Hub {
     /// A chat message: `[name] Says: text` to the rest of the sender's room;
     /// a muted sender is told so instead.
     pub fn say(&self, id: ClientId, text: &str) {
-        let muted = self.lock().members.get(&id).and_then(|m| m.muted_until);
-        if let Some(left) = muted.and_then(|until| until.checked_duration_since(Instant::now())) {
+        let Some((name, room)) = self.name_and_room(id) else {
+            return;
+        };
+        if let Some(left) = self.muted_for(&name) {
             let minutes = left.as_secs().div_ceil(60);
             self.tell(id, &format!("You are muted for {minutes} more minute(s)"));
             return;
         }
-        let Some((name, room)) = self.name_and_room(id) else {
-            return;
-        };
         let text = clean_line(text);
         self.publish(self.kept_line(&room, Some(id), format!("[{name}] Says: {text}")));
+    }
+
+    /// A line from the API into `room` (kept, with an id), on every server.
+    pub fn post(&self, room: &str, text: String) {
+        self.publish(self.kept_line(room, None, text));
+    }
+
+    /// This server's rooms and their members' names.
+    pub fn local_rooms(&self) -> Vec<(String, Vec<String>)> {
+        let state = self.lock();
+        state
+            .rooms
+            .iter()
+            .map(|(room, r)| {
+                let names = r
+                    .members
+                    .iter()
+                    .filter_map(|m| state.members.get(m).map(|x| x.name(*m)))
+                    .collect();
+                (room.clone(), names)
+            })
+            .collect()
     }
 
     /// `Server says: text` to every client of every room.
@@ -285,6 +306,12 @@ impl Hub {
             return Err("Names come from sign-in tokens on this server: /nick is off".to_owned());
         }
         crate::nick::check(nick)?;
+        // A new name would leave the mute behind.
+        if let Some((name, _)) = self.name_and_room(id)
+            && self.muted_for(&name).is_some()
+        {
+            return Err("You are muted: no new name meanwhile".to_owned());
+        }
         let wanted = crate::nick::Keys::of(nick);
         let (old, room) = {
             let mut state = self.lock();

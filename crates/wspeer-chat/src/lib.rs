@@ -16,6 +16,7 @@
 
 #![warn(clippy::unwrap_used)]
 
+pub mod api;
 pub mod auth;
 pub mod backend;
 pub mod clean;

@@ -63,6 +63,11 @@ struct Args {
     /// /nick is off. Default: open, names by /nick.
     #[arg(long, value_name = "FILE")]
     auth_secret: Option<PathBuf>,
+    /// Bearer token (a file, at least 16 printable characters) of the HTTP API:
+    /// POST /rooms/{room}/messages, GET /rooms, GET /rooms/{room}, kick and
+    /// mute. Default: the API is off.
+    #[arg(long, value_name = "FILE")]
+    api_token: Option<PathBuf>,
     /// Log filter, as RUST_LOG (for example "info" or "wspeer_chat=debug").
     #[arg(long, default_value = "info")]
     log: String,
@@ -105,6 +110,9 @@ async fn serve(args: Args) -> Result<(), String> {
     config.max_pending_handshakes_per_ip = args.max_pending_handshakes_per_ip;
     if let Some(path) = &args.auth_secret {
         config.auth = Some(wspeer_chat::auth::Auth::from_file(path)?);
+    }
+    if let Some(path) = &args.api_token {
+        config.api_token = Some(wspeer_chat::api::ApiToken::from_file(path)?);
     }
     if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
         config.tls = Some(TlsOptions::server_from_files(key, cert).map_err(|e| e.to_string())?);

@@ -22,6 +22,7 @@ const BACKOFF: (Duration, Duration) = (Duration::from_millis(100), Duration::fro
 /// The shortest time between two presence refreshes.
 const MIN_GAP: Duration = Duration::from_millis(200);
 
+mod acts;
 mod lines;
 mod presence;
 
@@ -62,7 +63,11 @@ pub(crate) async fn run(cluster: Arc<Cluster>, hub: Arc<Hub>, metrics: Arc<Metri
                     sink,
                     known: HashMap::new(),
                 };
-                let failure = link.serve(stream, &mut queue).await;
+                // Subscribed first, so no mute decided meanwhile is missed.
+                let failure = match link.load_mutes().await {
+                    Ok(()) => link.serve(stream, &mut queue).await,
+                    Err(failure) => Some(failure),
+                };
                 cluster.set_up(false);
                 metrics.redis_connected.store(0, Relaxed);
                 match failure {
@@ -99,6 +104,7 @@ fn locally(hub: &Hub, work: Outbound) {
     match work {
         Outbound::Line(line) => hub.deliver(&line),
         Outbound::Replay { id, room, after } => hub.replay_local(id, &room, after),
+        Outbound::Act(_) => {} // applied here already; the others cannot hear
         Outbound::Flush(done) => {
             let _ = done.send(());
         }
@@ -169,6 +175,9 @@ impl Link<'_> {
     }
 
     fn arrived(&self, payload: &[u8]) {
+        if self.act_arrived(payload) {
+            return;
+        }
         match WireLine::decode(payload) {
             Some(line) => {
                 Metrics::inc(&self.metrics.cluster_received);
@@ -201,6 +210,7 @@ impl Link<'_> {
                     Err(failure)
                 }
             },
+            Outbound::Act(act) => self.send_act(&act).await,
             Outbound::Flush(done) => {
                 let mut pipe = redis::pipe();
                 pipe.del(presence_key(&self.cluster.server_id))

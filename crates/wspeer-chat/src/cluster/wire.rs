@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::hub::{ClientId, RoomLine};
+use crate::hub::{Act, ClientId, RoomLine};
 
 /// The pub/sub channel every line goes through.
 pub(crate) const CHANNEL: &str = "wspeer-chat:lines";
@@ -31,6 +31,42 @@ pub(crate) fn history_key(room: &str) -> String {
 /// The id counter of one room (`INCR`).
 pub(crate) fn line_id_key(room: &str) -> String {
     format!("wspeer-chat:line-id:{room}")
+}
+
+/// A moderation act's key while it lasts (a mute: its end, in Unix seconds).
+pub(crate) fn mute_key(name: &str) -> String {
+    format!("wspeer-chat:mute:{name}")
+}
+
+/// The pattern of every mute key.
+pub(crate) const MUTES: &str = "wspeer-chat:mute:*";
+
+/// What starts a moderation act on the channel (`act JSON`).
+pub(crate) const ACT: &str = "act ";
+
+/// A moderation act on the wire, with the server that decided it.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct WireAct {
+    /// The deciding server's id (which has applied it already).
+    pub(crate) origin: String,
+    /// The act.
+    pub(crate) act: Act,
+}
+
+impl WireAct {
+    /// `act` decided by `origin`, as published.
+    pub(crate) fn encode(origin: &str, act: &Act) -> String {
+        let wire = Self {
+            origin: origin.to_owned(),
+            act: act.clone(),
+        };
+        format!("{ACT}{}", serde_json::to_string(&wire).unwrap_or_default())
+    }
+
+    /// A published act; `None` for a line or anything malformed.
+    pub(crate) fn decode(payload: &[u8]) -> Option<Self> {
+        serde_json::from_slice(payload.strip_prefix(ACT.as_bytes())?).ok()
+    }
 }
 
 /// A [`RoomLine`] on the wire, with the server that published it.
@@ -114,5 +150,14 @@ mod tests {
         assert_eq!(WireLine::decode(b"0 {\"text\":1}"), None);
         assert_eq!(WireLine::decode(b"-1 {}"), None);
         assert_eq!(WireLine::decode(b"no id"), None);
+        let act = Act::Kick {
+            name: "bob".into(),
+            by: "mo".into(),
+        };
+        let wire = WireAct::encode("s1", &act);
+        assert_eq!(WireLine::decode(wire.as_bytes()), None);
+        let back = WireAct::decode(wire.as_bytes()).unwrap();
+        assert_eq!((back.origin.as_str(), back.act), ("s1", act));
+        assert!(WireAct::decode(b"act {}").is_none());
     }
 }
