@@ -8,7 +8,12 @@ use std::sync::Arc;
 use wspeer_core::{Admission, HttpRequest, HttpResponse, HttpService};
 
 use crate::{
-    auth::token_in, cluster::Cluster, config::ChatConfig, hub::Hub, metrics::Metrics, slot::Slot,
+    auth::{token_in, token_in_cookie},
+    cluster::Cluster,
+    config::ChatConfig,
+    hub::Hub,
+    metrics::Metrics,
+    slot::Slot,
 };
 
 /// The self-contained web client, embedded in the binary.
@@ -106,7 +111,12 @@ impl HttpService for ChatHttp {
                 OTHER_POLICY,
             ));
         }
-        if let (Some(auth), Some(token)) = (&self.config.auth, token_in(&request.path)) {
+        let in_query = token_in(&request.path);
+        let in_cookie = in_query
+            .is_none()
+            .then(|| token_in_cookie(request))
+            .flatten();
+        if let (Some(auth), Some(token)) = (&self.config.auth, in_query.or(in_cookie)) {
             // Before a place is taken: a refused client holds none.
             if let Err(why) = auth.verify(token) {
                 Metrics::inc(&self.metrics.refused_auth);
@@ -117,7 +127,11 @@ impl HttpService for ChatHttp {
             }
         }
         match Slot::reserve(&self.metrics, self.config.max_connections) {
-            Some(slot) => Ok(Admission::hold(slot)),
+            // The session cannot see the cookie: the token goes with the connection.
+            Some(slot) => Ok(match (in_cookie, &self.config.auth) {
+                (Some(token), Some(_)) => Admission::hold(slot).with_note(token),
+                _ => Admission::hold(slot),
+            }),
             None => {
                 Metrics::inc(&self.metrics.refused);
                 Err(secure(

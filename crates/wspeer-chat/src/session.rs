@@ -21,11 +21,14 @@ pub(crate) async fn serve(
     config: Arc<ChatConfig>,
     metrics: Arc<Metrics>,
 ) {
-    // The token was checked before the upgrade; this reads its identity.
+    // The token was checked before the upgrade; this reads its identity (a
+    // cookie's came as the admission's note).
+    let info = ws.info();
+    let token = token_in(&info.requested_url).or(info.admitted.as_deref());
     let identity = config
         .auth
         .as_ref()
-        .zip(token_in(&ws.info().requested_url))
+        .zip(token)
         .map(|(auth, token)| auth.verify(token));
     let identity = match identity {
         Some(Ok(identity)) => Some(identity),

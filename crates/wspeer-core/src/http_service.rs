@@ -247,14 +247,30 @@ where
 
 /// What an admitted connection holds for its whole life: any value, dropped
 /// when the connection's task ends. A connection counter's guard is the usual
-/// one (see [`HttpService::admit`]).
+/// one (see [`HttpService::admit`]). It may also carry a note for the
+/// application's side of the connection ([`with_note`](Self::with_note)).
 #[derive(Default)]
-pub struct Admission(Option<Box<dyn Send>>);
+pub struct Admission(Option<Box<dyn Send>>, Option<String>);
 
 impl Admission {
     /// Holds `value` until the connection ends.
     pub fn hold(value: impl Send + 'static) -> Self {
-        Self(Some(Box::new(value)))
+        Self(Some(Box::new(value)), None)
+    }
+
+    /// Passes `note` on to the connection: its
+    /// [`ConnectionInfo::admitted`](crate::ConnectionInfo::admitted), which is
+    /// how what `admit` learned from the request (an identity from a cookie,
+    /// say) reaches whoever serves the WebSocket.
+    #[must_use]
+    pub fn with_note(mut self, note: impl Into<String>) -> Self {
+        self.1 = Some(note.into());
+        self
+    }
+
+    /// The note, taken out for the connection's info.
+    pub(crate) fn take_note(&mut self) -> Option<String> {
+        self.1.take()
     }
 }
 
@@ -381,6 +397,13 @@ mod tests {
         };
         let (body, ()) = tokio::join!(reading, talking);
         assert_eq!(&body.unwrap()[..], b"ok");
+    }
+
+    #[test]
+    fn an_admission_passes_its_note_on() {
+        let mut admission = Admission::hold(5u8).with_note("who");
+        assert_eq!(admission.take_note().as_deref(), Some("who"));
+        assert_eq!(Admission::default().take_note(), None);
     }
 
     #[test]
