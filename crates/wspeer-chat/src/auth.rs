@@ -1,5 +1,7 @@
 //! Verified identities: a JWT signed with the server's HMAC secret (HS256),
-//! given as the `token` query parameter of the WebSocket URL. Its subject
+//! given as the `token` query parameter of the WebSocket URL or as the
+//! [`TOKEN_COOKIE`] cookie (an `HttpOnly` cookie the page's script never sees;
+//! the query parameter wins when both come). Its subject
 //! (`sub`) becomes the client's name; `"moderator": true` makes it a moderator.
 //! A token that is expired, malformed or wrongly signed is refused before the
 //! upgrade (HTTP 401 with the reason).
@@ -84,6 +86,23 @@ impl Auth {
     }
 }
 
+/// The cookie a token may come in.
+pub const TOKEN_COOKIE: &str = "wspeer_token";
+
+/// The [`TOKEN_COOKIE`] of a request, if any.
+pub fn token_in_cookie(request: &wspeer_core::HttpRequest) -> Option<&str> {
+    request
+        .headers
+        .iter()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("cookie"))
+        .flat_map(|(_, value)| value.split(';'))
+        .find_map(|pair| {
+            let (name, value) = pair.trim().split_once('=')?;
+            (name == TOKEN_COOKIE).then_some(value.trim_matches('"'))
+        })
+        .filter(|t| !t.is_empty())
+}
+
 /// The `token` query parameter of a request target or URL, if any.
 pub fn token_in(target: &str) -> Option<&str> {
     let query = target.split_once('?')?.1;
@@ -146,5 +165,22 @@ mod tests {
         assert_eq!(token_in("ws://h/x?a=1&token=abc&b=2"), Some("abc"));
         assert_eq!(token_in("/?token="), None);
         assert_eq!(token_in("/"), None);
+        let request = |cookie: &str| wspeer_core::HttpRequest {
+            method: "GET".into(),
+            path: "/".into(),
+            headers: vec![("Cookie".into(), cookie.into())],
+            websocket: true,
+            body: Default::default(),
+        };
+        assert_eq!(
+            token_in_cookie(&request("a=1; wspeer_token=abc; b=2")),
+            Some("abc")
+        );
+        assert_eq!(
+            token_in_cookie(&request("wspeer_token=\"abc\"")),
+            Some("abc")
+        );
+        assert_eq!(token_in_cookie(&request("xwspeer_token=abc")), None);
+        assert_eq!(token_in_cookie(&request("wspeer_token=")), None);
     }
 }

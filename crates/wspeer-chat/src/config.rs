@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use wspeer_core::TlsOptions;
 
-use crate::{auth::Auth, backend::Backend};
+use crate::{api::ApiToken, auth::Auth, backend::Backend};
 
 /// The subprotocol of Godot's `websocket_chat` demo; clients must offer it.
 pub const PROTOCOL: &str = "demo-chat";
@@ -69,6 +69,9 @@ pub struct ChatConfig {
     /// `/nick` is refused and clients without a token are shown by their id.
     /// Default none: open, as the demo.
     pub auth: Option<Auth>,
+    /// The bearer token of the HTTP API ([`crate::api`]). Default none: the
+    /// API is off.
+    pub api_token: Option<ApiToken>,
 }
 
 impl Default for ChatConfig {
@@ -88,6 +91,7 @@ impl Default for ChatConfig {
             max_pending_handshakes_per_ip: wspeer_core::Config::default()
                 .max_pending_handshakes_per_ip,
             auth: None,
+            api_token: None,
         }
     }
 }

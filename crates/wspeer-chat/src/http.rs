@@ -7,7 +7,14 @@ use std::sync::Arc;
 
 use wspeer_core::{Admission, HttpRequest, HttpResponse, HttpService};
 
-use crate::{auth::token_in, cluster::Cluster, config::ChatConfig, metrics::Metrics, slot::Slot};
+use crate::{
+    auth::{token_in, token_in_cookie},
+    cluster::Cluster,
+    config::ChatConfig,
+    hub::Hub,
+    metrics::Metrics,
+    slot::Slot,
+};
 
 /// The self-contained web client, embedded in the binary.
 pub const PAGE: &str = include_str!("web/index.html");
@@ -41,6 +48,7 @@ pub struct ChatHttp {
     pub(crate) config: Arc<ChatConfig>,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) cluster: Option<Arc<Cluster>>,
+    pub(crate) hub: Arc<Hub>,
 }
 
 impl ChatHttp {
@@ -78,7 +86,7 @@ impl HttpService for ChatHttp {
         if request.websocket {
             return None;
         }
-        let response = self.page(request);
+        let response = self.api(request).unwrap_or_else(|| self.page(request));
         Some(
             if response
                 .headers
@@ -92,8 +100,23 @@ impl HttpService for ChatHttp {
         )
     }
 
+    fn max_body_size(&self) -> usize {
+        crate::api::MAX_BODY
+    }
+
     fn admit(&self, request: &HttpRequest) -> Result<Admission, HttpResponse> {
-        if let (Some(auth), Some(token)) = (&self.config.auth, token_in(&request.path)) {
+        if let Err(why) = crate::joining::parse(&request.path) {
+            return Err(secure(
+                HttpResponse::text(400, format!("{why}\n")),
+                OTHER_POLICY,
+            ));
+        }
+        let in_query = token_in(&request.path);
+        let in_cookie = in_query
+            .is_none()
+            .then(|| token_in_cookie(request))
+            .flatten();
+        if let (Some(auth), Some(token)) = (&self.config.auth, in_query.or(in_cookie)) {
             // Before a place is taken: a refused client holds none.
             if let Err(why) = auth.verify(token) {
                 Metrics::inc(&self.metrics.refused_auth);
@@ -104,7 +127,11 @@ impl HttpService for ChatHttp {
             }
         }
         match Slot::reserve(&self.metrics, self.config.max_connections) {
-            Some(slot) => Ok(Admission::hold(slot)),
+            // The session cannot see the cookie: the token goes with the connection.
+            Some(slot) => Ok(match (in_cookie, &self.config.auth) {
+                (Some(token), Some(_)) => Admission::hold(slot).with_note(token),
+                _ => Admission::hold(slot),
+            }),
             None => {
                 Metrics::inc(&self.metrics.refused);
                 Err(secure(

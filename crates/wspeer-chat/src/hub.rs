@@ -10,11 +10,17 @@
 //! `deliver` for every line that arrives, this server's own included; while Redis
 //! is down (degraded) `publish` delivers locally at once. The hub never awaits.
 
+mod moderation;
+
+pub use moderation::Act;
+pub(crate) use moderation::unix_now;
+mod replay;
+
 use std::{
-    collections::{BTreeSet, HashMap, VecDeque},
+    cell::OnceCell,
+    collections::{BTreeSet, HashMap},
     hash::{BuildHasher, RandomState},
     sync::{Arc, Mutex, MutexGuard, atomic::Ordering::Relaxed},
-    time::Instant,
 };
 
 use tracing::warn;
@@ -24,7 +30,10 @@ use crate::{
     auth::Identity,
     clean::clean_line,
     cluster::{Cluster, Outbound, wire::Present},
-    config::{CLOSE_KICKED, CLOSE_TOO_SLOW, ChatConfig, DEFAULT_ROOM, MAX_MUTE_MINUTES},
+    config::{CLOSE_TOO_SLOW, ChatConfig, DEFAULT_ROOM},
+    frame,
+    history::{History, LineId},
+    joining::{Joining, check_room},
     metrics::Metrics,
 };
 
@@ -40,17 +49,53 @@ pub struct RoomLine {
     pub except: Option<ClientId>,
     /// The text.
     pub text: String,
-    /// Whether it goes into the room's history.
+    /// Whether it goes into the room's history (and gets an id).
     pub keep: bool,
+    /// Its id in the room, once it has one (kept lines only).
+    pub id: Option<LineId>,
+}
+
+/// A line as plain text (demo clients) and as JSON (clients with ids), each
+/// made once, on first use.
+struct Rendered<'a> {
+    line: &'a RoomLine,
+    plain: OnceCell<Message>,
+    json: OnceCell<Message>,
+}
+
+impl<'a> Rendered<'a> {
+    fn new(line: &'a RoomLine) -> Self {
+        Self {
+            line,
+            plain: OnceCell::new(),
+            json: OnceCell::new(),
+        }
+    }
+
+    fn for_member(&self, member: &Member) -> &Message {
+        if member.ids {
+            self.json.get_or_init(|| {
+                frame::line(self.line.id, self.line.room.as_deref(), &self.line.text)
+            })
+        } else {
+            self.plain
+                .get_or_init(|| Message::text(self.line.text.as_str()))
+        }
+    }
 }
 
 struct Member {
     nick: Option<String>,
     moderator: bool,
-    /// Its lines are refused until then.
-    muted_until: Option<Instant>,
     room: String,
     sender: Sender,
+    /// Gets JSON frames with line ids ([`frame`]).
+    ids: bool,
+    /// The newest line id it got in its room: one not newer is a duplicate.
+    seen: Option<LineId>,
+    /// Lines that arrived while its room's history was read from Redis; they
+    /// follow the history.
+    waiting: Option<Vec<RoomLine>>,
 }
 
 impl Member {
@@ -59,10 +104,9 @@ impl Member {
     }
 }
 
-#[derive(Default)]
 struct Room {
     members: BTreeSet<ClientId>,
-    history: VecDeque<Message>,
+    history: History,
 }
 
 #[derive(Default)]
@@ -70,6 +114,7 @@ struct State {
     members: HashMap<ClientId, Member>,
     nicks: crate::nick::NameIndex<ClientId>,
     rooms: HashMap<String, Room>,
+    mutes: moderation::Mutes,
     draws: u64,
 }
 
@@ -152,6 +197,18 @@ impl Hub {
     /// [`join`](Self::join) for a client signed in as `identity` (shown by its
     /// name, `[name] connected`), or anonymous.
     pub fn join_as(&self, sender: Sender, identity: Option<Identity>) -> ClientId {
+        self.join_with(sender, identity, Joining::default())
+    }
+
+    /// [`join_as`](Self::join_as) with what the client asked for on connect:
+    /// its room, ids, and the id to resume after ([`crate::joining`]).
+    pub fn join_with(
+        &self,
+        sender: Sender,
+        identity: Option<Identity>,
+        joining: Joining,
+    ) -> ClientId {
+        let room = joining.room.unwrap_or_else(|| DEFAULT_ROOM.to_owned());
         let (id, name) = {
             let mut state = self.lock();
             let id = self.draw_id(&mut state);
@@ -159,13 +216,15 @@ impl Hub {
                 id,
                 Member {
                     moderator: identity.as_ref().is_some_and(|i| i.moderator),
-                    muted_until: None,
                     nick: identity.map(|i| i.name),
-                    room: DEFAULT_ROOM.to_owned(),
+                    room: room.clone(),
                     sender,
+                    ids: joining.ids,
+                    seen: None,
+                    waiting: None,
                 },
             );
-            self.enter_room(&mut state, id, DEFAULT_ROOM);
+            self.enter_room(&mut state, id, &room, joining.after);
             let name = state
                 .members
                 .get(&id)
@@ -174,7 +233,7 @@ impl Hub {
             (id, name)
         };
         self.changed();
-        self.publish(self.line(Some(DEFAULT_ROOM), Some(id), format!("[{name}] connected")));
+        self.publish(self.line(Some(&room), Some(id), format!("[{name}] connected")));
         id
     }
 
@@ -200,19 +259,38 @@ impl Hub {
     /// A chat message: `[name] Says: text` to the rest of the sender's room;
     /// a muted sender is told so instead.
     pub fn say(&self, id: ClientId, text: &str) {
-        let muted = self.lock().members.get(&id).and_then(|m| m.muted_until);
-        if let Some(left) = muted.and_then(|until| until.checked_duration_since(Instant::now())) {
+        let Some((name, room)) = self.name_and_room(id) else {
+            return;
+        };
+        if let Some(left) = self.muted_for(&name) {
             let minutes = left.as_secs().div_ceil(60);
             self.tell(id, &format!("You are muted for {minutes} more minute(s)"));
             return;
         }
-        let Some((name, room)) = self.name_and_room(id) else {
-            return;
-        };
         let text = clean_line(text);
-        let mut line = self.line(Some(&room), Some(id), format!("[{name}] Says: {text}"));
-        line.keep = true;
-        self.publish(line);
+        self.publish(self.kept_line(&room, Some(id), format!("[{name}] Says: {text}")));
+    }
+
+    /// A line from the API into `room` (kept, with an id), on every server.
+    pub fn post(&self, room: &str, text: String) {
+        self.publish(self.kept_line(room, None, text));
+    }
+
+    /// This server's rooms and their members' names.
+    pub fn local_rooms(&self) -> Vec<(String, Vec<String>)> {
+        let state = self.lock();
+        state
+            .rooms
+            .iter()
+            .map(|(room, r)| {
+                let names = r
+                    .members
+                    .iter()
+                    .filter_map(|m| state.members.get(m).map(|x| x.name(*m)))
+                    .collect();
+                (room.clone(), names)
+            })
+            .collect()
     }
 
     /// `Server says: text` to every client of every room.
@@ -228,6 +306,12 @@ impl Hub {
             return Err("Names come from sign-in tokens on this server: /nick is off".to_owned());
         }
         crate::nick::check(nick)?;
+        // A new name would leave the mute behind.
+        if let Some((name, _)) = self.name_and_room(id)
+            && self.muted_for(&name).is_some()
+        {
+            return Err("You are muted: no new name meanwhile".to_owned());
+        }
         let wanted = crate::nick::Keys::of(nick);
         let (old, room) = {
             let mut state = self.lock();
@@ -260,94 +344,9 @@ impl Hub {
         Ok(())
     }
 
-    /// `/kick name` by moderator `by`: closes every connection of `name` on this
-    /// server with [`CLOSE_KICKED`] and tells their rooms.
-    pub fn kick(&self, by: ClientId, name: &str) -> Result<String, String> {
-        let moderator = self.moderator_name(by)?;
-        let reason = format!("kicked by [{moderator}]");
-        let rooms: Vec<String> = {
-            let state = self.lock();
-            let targets: Vec<&Member> = state
-                .members
-                .iter()
-                .filter(|(id, m)| m.name(**id) == name)
-                .map(|(_, m)| m)
-                .collect();
-            for member in &targets {
-                let _ = member.sender.close(CLOSE_KICKED, &reason);
-            }
-            targets.iter().map(|m| m.room.clone()).collect()
-        };
-        if rooms.is_empty() {
-            return Err(format!("No [{name}] here"));
-        }
-        Metrics::inc(&self.metrics.kicked);
-        tracing::info!(moderator, kicked = name, "kick");
-        for room in BTreeSet::from_iter(rooms) {
-            self.publish(self.line(Some(&room), None, format!("[{name}] was {reason}")));
-        }
-        Ok(format!("Kicked [{name}]"))
-    }
-
-    /// `/mute name minutes` by moderator `by`: `name`'s lines are refused for
-    /// that long (at most [`MAX_MUTE_MINUTES`]; 0 lifts a mute).
-    pub fn mute(&self, by: ClientId, name: &str, minutes: &str) -> Result<String, String> {
-        let moderator = self.moderator_name(by)?;
-        let minutes: u64 = minutes
-            .parse()
-            .ok()
-            .filter(|m| *m <= MAX_MUTE_MINUTES)
-            .ok_or_else(|| format!("Usage: /mute NAME MINUTES (0 to {MAX_MUTE_MINUTES})"))?;
-        let until = Instant::now() + std::time::Duration::from_secs(minutes * 60);
-        let rooms: Vec<String> = {
-            let mut state = self.lock();
-            state
-                .members
-                .iter_mut()
-                .filter(|(id, m)| m.name(**id) == name)
-                .map(|(_, m)| {
-                    m.muted_until = (minutes > 0).then_some(until);
-                    m.room.clone()
-                })
-                .collect()
-        };
-        if rooms.is_empty() {
-            return Err(format!("No [{name}] here"));
-        }
-        Metrics::inc(&self.metrics.muted);
-        tracing::info!(moderator, muted = name, minutes, "mute");
-        let text = if minutes == 0 {
-            format!("[{name}] may speak again ([{moderator}])")
-        } else {
-            format!("[{name}] was muted for {minutes} minute(s) by [{moderator}]")
-        };
-        for room in BTreeSet::from_iter(rooms) {
-            self.publish(self.line(Some(&room), None, text.clone()));
-        }
-        Ok(format!("Muted [{name}] for {minutes} minute(s)"))
-    }
-
-    /// The name of `id` if it is a moderator, else why not.
-    fn moderator_name(&self, id: ClientId) -> Result<String, String> {
-        let state = self.lock();
-        match state.members.get(&id) {
-            Some(m) if m.moderator => Ok(m.name(id)),
-            _ => Err("Only moderators may do that".to_owned()),
-        }
-    }
-
     /// Moves a client to `room` (made on first use), replaying its history.
     pub fn join_room(&self, id: ClientId, room: &str) -> Result<(), String> {
-        let valid = !room.is_empty()
-            && room.len() <= 32
-            && room
-                .chars()
-                .all(|c| c.is_alphanumeric() || "-_.".contains(c));
-        if !valid {
-            return Err(format!(
-                "Invalid room {room:?}: 1-32 letters, digits, '-', '_' or '.'"
-            ));
-        }
+        check_room(room)?;
         let (name, old) = {
             let mut state = self.lock();
             let Some(member) = state.members.get_mut(&id) else {
@@ -359,7 +358,7 @@ impl Hub {
             let old = std::mem::replace(&mut member.room, room.to_owned());
             let name = member.name(id);
             self.leave_room(&mut state, id, &old);
-            self.enter_room(&mut state, id, room);
+            self.enter_room(&mut state, id, room, None);
             (name, old)
         };
         self.changed();
@@ -370,30 +369,59 @@ impl Hub {
 
     /// Who is in the client's room, for `/who`.
     pub fn who(&self, id: ClientId) -> String {
-        let state = self.lock();
-        let Some(member) = state.members.get(&id) else {
+        let Some(room) = self.name_and_room(id).map(|(_, room)| room) else {
             return String::new();
         };
-        let mut names: Vec<String> = state
-            .rooms
-            .get(&member.room)
-            .map(|room| {
-                room.members
-                    .iter()
-                    .filter_map(|m| state.members.get(m).map(|x| format!("[{}]", x.name(*m))))
-                    .collect()
-            })
-            .unwrap_or_default();
-        if let Some(cluster) = &self.cluster {
-            // The other servers' members, as of the last presence refresh.
-            names.extend(
-                cluster
-                    .remote_in(&member.room)
-                    .into_iter()
-                    .map(|n| format!("[{n}]")),
-            );
+        who_text(&room, &self.members_of(&room))
+    }
+
+    /// Answers `/who`: the demo's text, or a members event for a client with ids.
+    pub fn send_who(&self, id: ClientId) {
+        let Some(room) = self.name_and_room(id).map(|(_, room)| room) else {
+            return;
+        };
+        let names = self.members_of(&room);
+        let text = who_text(&room, &names);
+        let state = self.lock();
+        if let Some(member) = state.members.get(&id) {
+            let message = if member.ids {
+                frame::members(&room, &names, &text)
+            } else {
+                Message::text(text)
+            };
+            self.send_to(id, member, &message);
         }
-        format!("In {}: {}", member.room, names.join(" "))
+    }
+
+    /// The names in `room` on every server (the others' as of the last
+    /// presence refresh).
+    pub fn members_of(&self, room: &str) -> Vec<String> {
+        let mut names: Vec<String> = {
+            let state = self.lock();
+            state
+                .rooms
+                .get(room)
+                .map(|r| {
+                    r.members
+                        .iter()
+                        .filter_map(|m| state.members.get(m).map(|x| x.name(*m)))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        if let Some(cluster) = &self.cluster {
+            names.extend(cluster.remote_in(room));
+        }
+        names
+    }
+
+    /// Tells a client with ids who and where it is (no-op for demo clients).
+    pub fn welcome(&self, id: ClientId) {
+        let state = self.lock();
+        if let Some(member) = state.members.get(&id).filter(|m| m.ids) {
+            let message = frame::welcome(&member.name(id), &member.room, member.moderator);
+            self.send_to(id, member, &message);
+        }
     }
 
     /// How many clients have joined and not left yet.
@@ -405,7 +433,12 @@ impl Hub {
     pub fn tell(&self, id: ClientId, text: &str) {
         let state = self.lock();
         if let Some(member) = state.members.get(&id) {
-            self.send_to(id, member, &Message::text(text));
+            let message = if member.ids {
+                frame::line(None, None, text)
+            } else {
+                Message::text(text)
+            };
+            self.send_to(id, member, &message);
         }
     }
 
@@ -448,26 +481,22 @@ impl Hub {
             .collect()
     }
 
-    /// Replays the room's history kept on this server to one member.
-    pub(crate) fn replay_local(&self, id: ClientId, room: &str) {
-        let state = self.lock();
-        let Some(member) = state.members.get(&id) else {
-            return;
-        };
-        if member.room != room {
-            return;
-        }
-        if let Some(entry) = state.rooms.get(room) {
-            for message in &entry.history {
-                self.send_to(id, member, message);
-            }
-        }
-    }
-
-    /// Delivers a line to the members of this server.
+    /// Delivers a line to the members of this server (giving it the room's
+    /// next id first when this server is alone), and keeps it.
     pub fn deliver(&self, line: &RoomLine) {
-        let message = Message::text(line.text.as_str());
         let mut state = self.lock();
+        let numbered;
+        let line = match line.room.as_ref().and_then(|r| state.rooms.get_mut(r)) {
+            // In a cluster ids come from Redis; while it is down lines have none.
+            Some(room) if line.keep && line.id.is_none() && self.cluster.is_none() => {
+                numbered = RoomLine {
+                    id: Some(room.history.next_id()),
+                    ..line.clone()
+                };
+                &numbered
+            }
+            _ => line,
+        };
         let targets: Vec<ClientId> = match &line.room {
             Some(room) => state
                 .rooms
@@ -476,20 +505,42 @@ impl Hub {
                 .unwrap_or_default(),
             None => state.members.keys().copied().collect(),
         };
+        let rendered = Rendered::new(line);
         for id in targets.into_iter().filter(|id| Some(*id) != line.except) {
-            if let Some(member) = state.members.get(&id) {
-                self.send_to(id, member, &message);
+            if let Some(member) = state.members.get_mut(&id) {
+                self.offer(id, member, &rendered);
             }
         }
-        if line.keep
-            && self.config.history > 0
-            && let Some(room) = line.room.as_ref().and_then(|r| state.rooms.get_mut(r))
-        {
-            if room.history.len() == self.config.history {
-                room.history.pop_front();
-            }
-            room.history.push_back(message);
+        if let (Some(id), Some(room)) = (
+            line.id,
+            line.room.as_ref().and_then(|r| state.rooms.get_mut(r)),
+        ) {
+            room.history.keep(id, &line.text);
         }
+    }
+
+    /// Sends a line to one member, unless it already got it; while the
+    /// member's history is being read it waits (bounded by the send queue).
+    fn offer(&self, id: ClientId, member: &mut Member, rendered: &Rendered<'_>) {
+        if let Some(waiting) = &mut member.waiting {
+            if waiting.len() < self.config.send_queue {
+                waiting.push(rendered.line.clone());
+            } else {
+                warn!(id, "too many lines while its history was read; closing it");
+                Metrics::inc(&self.metrics.dropped_slow);
+                let _ = member
+                    .sender
+                    .close_discarding(CLOSE_TOO_SLOW, "too slow: send queue full");
+            }
+            return;
+        }
+        if let Some(line_id) = rendered.line.id {
+            if member.seen.is_some_and(|seen| line_id <= seen) {
+                return;
+            }
+            member.seen = Some(line_id);
+        }
+        self.send_to(id, member, rendered.for_member(member));
     }
 
     fn send_to(&self, id: ClientId, member: &Member, message: &Message) {
@@ -517,38 +568,21 @@ impl Hub {
             except,
             text,
             keep: false,
+            id: None,
+        }
+    }
+
+    /// A line of `room` that is kept in its history and gets an id.
+    fn kept_line(&self, room: &str, except: Option<ClientId>, text: String) -> RoomLine {
+        RoomLine {
+            keep: true,
+            ..self.line(Some(room), except, text)
         }
     }
 
     fn name_and_room(&self, id: ClientId) -> Option<(String, String)> {
         let state = self.lock();
         state.members.get(&id).map(|m| (m.name(id), m.room.clone()))
-    }
-
-    fn enter_room(&self, state: &mut State, id: ClientId, room: &str) {
-        let entry = state.rooms.entry(room.to_owned()).or_insert_with(|| {
-            self.metrics.rooms.fetch_add(1, Relaxed);
-            Room::default()
-        });
-        entry.members.insert(id);
-        if self.config.history > 0
-            && let Some(cluster) = &self.cluster
-        {
-            // History comes from Redis, through the Redis task (never awaited here).
-            let replay = Outbound::Replay {
-                id,
-                room: room.to_owned(),
-            };
-            if cluster.send(replay).is_ok() {
-                return;
-            }
-        }
-        let history: Vec<Message> = entry.history.iter().cloned().collect();
-        if let Some(member) = state.members.get(&id) {
-            for message in &history {
-                self.send_to(id, member, message);
-            }
-        }
     }
 
     fn leave_room(&self, state: &mut State, id: ClientId, room: &str) {
@@ -561,4 +595,10 @@ impl Hub {
             }
         }
     }
+}
+
+/// The demo's answer to `/who`.
+fn who_text(room: &str, names: &[String]) -> String {
+    let names: Vec<String> = names.iter().map(|n| format!("[{n}]")).collect();
+    format!("In {room}: {}", names.join(" "))
 }

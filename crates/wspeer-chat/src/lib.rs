@@ -16,14 +16,18 @@
 
 #![warn(clippy::unwrap_used)]
 
+pub mod api;
 pub mod auth;
 pub mod backend;
 pub mod clean;
 mod cluster;
 pub mod command;
 pub mod config;
+pub mod frame;
+pub mod history;
 pub mod http;
 pub mod hub;
+pub mod joining;
 pub mod metrics;
 pub mod nick;
 pub mod rate;

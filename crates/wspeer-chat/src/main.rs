@@ -34,7 +34,8 @@ struct Args {
     /// Largest message in bytes; bigger closes the sender with 1009.
     #[arg(long, default_value_t = 4096)]
     max_message_size: usize,
-    /// Messages of a room replayed to whoever joins it (0: none, as the demo).
+    /// Lines each room keeps (at most 10000): replayed to whoever joins it, and
+    /// to a client resuming after a reconnect (0: none, as the demo).
     #[arg(long, default_value_t = 0)]
     history: usize,
     /// Messages per second a client may send; more closes it with 1008.
@@ -62,6 +63,11 @@ struct Args {
     /// /nick is off. Default: open, names by /nick.
     #[arg(long, value_name = "FILE")]
     auth_secret: Option<PathBuf>,
+    /// Bearer token (a file, at least 16 printable characters) of the HTTP API:
+    /// POST /rooms/{room}/messages, GET /rooms, GET /rooms/{room}, kick and
+    /// mute. Default: the API is off.
+    #[arg(long, value_name = "FILE")]
+    api_token: Option<PathBuf>,
     /// Log filter, as RUST_LOG (for example "info" or "wspeer_chat=debug").
     #[arg(long, default_value = "info")]
     log: String,
@@ -89,6 +95,13 @@ async fn serve(args: Args) -> Result<(), String> {
     let mut config = ChatConfig::default();
     config.max_connections = args.max_connections;
     config.max_message_size = args.max_message_size;
+    if args.history > wspeer_chat::history::MAX_HISTORY {
+        return Err(format!(
+            "--history {} is over {}",
+            args.history,
+            wspeer_chat::history::MAX_HISTORY
+        ));
+    }
     config.history = args.history;
     config.rate_per_second = args.rate;
     config.rate_burst = (args.rate * 2.0).max(1.0);
@@ -97,6 +110,9 @@ async fn serve(args: Args) -> Result<(), String> {
     config.max_pending_handshakes_per_ip = args.max_pending_handshakes_per_ip;
     if let Some(path) = &args.auth_secret {
         config.auth = Some(wspeer_chat::auth::Auth::from_file(path)?);
+    }
+    if let Some(path) = &args.api_token {
+        config.api_token = Some(wspeer_chat::api::ApiToken::from_file(path)?);
     }
     if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
         config.tls = Some(TlsOptions::server_from_files(key, cert).map_err(|e| e.to_string())?);

@@ -94,6 +94,7 @@ impl Server {
                 config: self.config.clone(),
                 metrics: self.metrics.clone(),
                 cluster: self.cluster.clone(),
+                hub: self.hub.clone(),
             });
         config.tls = self.config.tls.clone();
         config

@@ -21,11 +21,14 @@ pub(crate) async fn serve(
     config: Arc<ChatConfig>,
     metrics: Arc<Metrics>,
 ) {
-    // The token was checked before the upgrade; this reads its identity.
+    // The token was checked before the upgrade; this reads its identity (a
+    // cookie's came as the admission's note).
+    let info = ws.info();
+    let token = token_in(&info.requested_url).or(info.admitted.as_deref());
     let identity = config
         .auth
         .as_ref()
-        .zip(token_in(&ws.info().requested_url))
+        .zip(token)
         .map(|(auth, token)| auth.verify(token));
     let identity = match identity {
         Some(Ok(identity)) => Some(identity),
@@ -35,7 +38,15 @@ pub(crate) async fn serve(
         }
         None => None,
     };
-    let id = hub.join_as(ws.sender(), identity);
+    // Checked before the upgrade too (HTTP 400): this cannot fail here.
+    let joining = match crate::joining::parse(&ws.info().requested_url) {
+        Ok(joining) => joining,
+        Err(why) => {
+            let _ = ws.close(CLOSE_RATE_LIMITED, &why);
+            return;
+        }
+    };
+    let id = hub.join_with(ws.sender(), identity, joining);
     info!(id, peer = ?ws.peer_addr(), "client connected");
     let mut rate = RateLimit::new(config.rate_per_second, config.rate_burst);
     while let Some(message) = ws.recv().await {
@@ -55,14 +66,17 @@ pub(crate) async fn serve(
         match command::parse(text) {
             None => hub.say(id, text),
             Some(Command::Nick(name)) => match hub.nick(id, name) {
-                Ok(()) => hub.tell(id, &format!("You are now [{name}]")),
+                Ok(()) => {
+                    hub.tell(id, &format!("You are now [{name}]"));
+                    hub.welcome(id);
+                }
                 Err(why) => hub.tell(id, &why),
             },
             Some(Command::Join(room)) => match hub.join_room(id, room) {
                 Ok(()) => hub.tell(id, &format!("You are in {room}")),
                 Err(why) => hub.tell(id, &why),
             },
-            Some(Command::Who) => hub.tell(id, &hub.who(id)),
+            Some(Command::Who) => hub.send_who(id),
             Some(Command::Kick(name)) => {
                 let reply = hub.kick(id, name).unwrap_or_else(|why| why);
                 hub.tell(id, &reply);

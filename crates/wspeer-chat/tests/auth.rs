@@ -158,3 +158,59 @@ async fn moderators_kick_and_mute_and_nobody_else_can() {
     );
     assert!(metrics.contains("wspeer_chat_muted_total 1\n"), "{metrics}");
 }
+
+/// A client whose request carries `cookie` (a browser's `Cookie:` header).
+async fn with_cookie(chat: &Node, cookie: &str) -> Result<WebSocket, wspeer_core::ConnectError> {
+    let url = format!("ws://127.0.0.1:{}/", chat.port);
+    let config = Config::default()
+        .supported_protocols(["demo-chat"])
+        .handshake_header("Cookie", cookie);
+    timeout(WAIT, wspeer_core::connect_with(&url, config))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_token_in_a_cookie_signs_in_and_a_bad_one_gets_401() {
+    let chat = server().await;
+    let mut guest = chat.client().await;
+    let cookie = format!(
+        "theme=dark; wspeer_token={}",
+        mint("carol", 3600, true, SECRET)
+    );
+    let mut carol = with_cookie(&chat, &cookie).await.unwrap();
+    assert_eq!(next_text(&mut guest).await, "[carol] connected");
+    send(&carol, "/kick nobody").await;
+    // A moderator (from the cookie's claim): told the name is not here.
+    assert_eq!(next_text(&mut carol).await, "No [nobody] here");
+
+    for (token, why) in [
+        (mint("carol", -3600, false, SECRET), "ExpiredSignature"),
+        ("garbage".to_owned(), "invalid token"),
+    ] {
+        let request = format!(
+            "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
+             Sec-WebSocket-Protocol: demo-chat\r\nCookie: wspeer_token={token}\r\n\r\n"
+        );
+        let response = support::raw_request(chat.port, request.as_bytes()).await;
+        assert!(response.starts_with("HTTP/1.1 401"), "{response}");
+        assert!(response.contains(why), "{why}: {response}");
+    }
+    // The query parameter wins over the cookie.
+    let query = mint("dave", 3600, false, SECRET);
+    let url = format!("ws://127.0.0.1:{}/?token={query}", chat.port);
+    let config = Config::default()
+        .supported_protocols(["demo-chat"])
+        .handshake_header("Cookie", cookie.as_str());
+    let _dave = timeout(WAIT, wspeer_core::connect_with(&url, config))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(next_text(&mut guest).await, "[dave] connected");
+    let metrics = chat.http_get("/metrics").await;
+    assert!(
+        metrics.contains("wspeer_chat_refused_auth_total 2\n"),
+        "{metrics}"
+    );
+}

@@ -105,3 +105,95 @@ async fn chromium_chats_with_a_wspeer_client() {
     stop.send(()).unwrap();
     timeout(WAIT, server).await.unwrap().unwrap().unwrap();
 }
+
+mod support;
+
+/// The page through a restart of its server, in a cluster on a real
+/// `redis-server`: lines said on the other server while the page's server was
+/// down appear once the page reconnects, each once, in order, no gap notice.
+#[tokio::test]
+async fn the_page_resumes_after_its_server_restarts() {
+    let test = "the_page_resumes_after_its_server_restarts";
+    let dir = match tools() {
+        Ok(dir) => dir,
+        Err(why) => {
+            wspeer_testkit::interop::skip(test, &why);
+            return;
+        }
+    };
+    let Some(program) = support::redis_server(test) else {
+        return;
+    };
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let redis = support::Redis::start(&program).await;
+    let config = || {
+        let mut config = ChatConfig::default();
+        config.backend = wspeer_chat::Backend::redis(&redis.url()).unwrap();
+        config.history = 100;
+        config
+    };
+    let mut a = support::Node::start_with(config()).await;
+    a.wait_redis(true).await;
+    let b = support::Node::start_with(config()).await;
+    b.wait_redis(true).await;
+    let mut talker = b.client().await;
+
+    let screenshot =
+        std::env::temp_dir().join(format!("wspeer-chat-resume-{}.png", std::process::id()));
+    let mut browser = Command::new("node")
+        .arg(dir.join("resume.mjs"))
+        .arg(format!("http://127.0.0.1:{}/", a.port))
+        .arg(&screenshot)
+        .current_dir(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(browser.stdout.take().unwrap()).lines();
+    let mut next_line = async || {
+        timeout(WAIT, out.next_line())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap()
+    };
+    let joined = next_line().await;
+    let page_name = joined.strip_prefix("joined ").unwrap().to_owned();
+    // The talker's server knows the page is there before anyone talks.
+    support::wait_for(&mut talker, |l| l == format!("[{page_name}] connected")).await;
+    for k in 0..3 {
+        support::send(&talker, &format!("line {k}")).await;
+    }
+    assert_eq!(next_line().await, "seen line 2");
+
+    a.stop();
+    timeout(WAIT, &mut a.task).await.unwrap().unwrap().unwrap();
+    for k in 3..6 {
+        support::send(&talker, &format!("line {k}")).await;
+    }
+    let a = support::Node::start_on(config(), a.port).await;
+    a.wait_redis(true).await;
+    // The page is back (its connect line reaches the talker through Redis).
+    support::wait_for(&mut talker, |l| l.ends_with(" connected")).await;
+    support::send(&talker, "end").await;
+
+    let seen: serde_json::Value = serde_json::from_str(&next_line().await).unwrap();
+    let lines: Vec<&str> = seen["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| support::said(l.as_str().unwrap()).unwrap())
+        .collect();
+    let expected: Vec<String> = (0..6)
+        .map(|k| format!("line {k}"))
+        .chain(["end".into()])
+        .collect();
+    assert_eq!(lines, expected, "{seen}");
+    assert_eq!(seen["gaps"], serde_json::json!([]), "{seen}");
+    assert_eq!(seen["room"], "lobby");
+    let status = timeout(WAIT, browser.wait()).await.unwrap().unwrap();
+    assert!(status.success());
+    a.shutdown().await;
+    b.shutdown().await;
+}

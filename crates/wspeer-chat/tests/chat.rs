@@ -68,7 +68,7 @@ async fn web_page_health_and_metrics() {
     assert!(page.contains("text/html") && page.contains("<script src=\"chat.js\">"));
     let script = chat.http_get("/chat.js").await;
     assert!(
-        script.contains("new WebSocket(url, \"demo-chat\")"),
+        script.contains("new WebSocket(target, \"demo-chat\")"),
         "{script}"
     );
     assert!(chat.http_get("/healthz").await.ends_with("\r\n\r\nok\n"));

@@ -43,6 +43,7 @@ pub(crate) async fn handshake(
         local_addr,
         requested_url: url.as_str().to_owned(),
         selected_protocol,
+        admitted: None,
     };
     Ok((ws, info))
 }

@@ -47,10 +47,12 @@ where
             }
             None => (MaybeTlsStream::Other(Box::new(stream)), "ws"),
         };
-        let (ws, accepted) = server_handshake::accept(stream, &handshake_config, scheme).await?;
+        let (ws, mut accepted) =
+            server_handshake::accept(stream, &handshake_config, scheme).await?;
         let info = ConnectionInfo {
             requested_url: accepted.requested_url,
             selected_protocol: accepted.selected_protocol,
+            admitted: accepted.admission.take_note(),
             ..ConnectionInfo::default()
         };
         Ok((ws, info, accepted.admission))

@@ -11,7 +11,7 @@ use crate::{
     config::Config,
     error::{ConnectError, Side},
     http_head::{HeadError, plausible_request, read_head},
-    http_service::{Admission, HttpRequest, HttpResponse},
+    http_service::{Admission, BodyError, HttpRequest, HttpResponse, read_body},
 };
 
 /// Most headers a request may carry before it is refused with 431.
@@ -75,8 +75,24 @@ where
         plausible_request,
     )
     .await;
+    // A body is read for the application's HTTP service only (plain requests).
+    let body = match (&head_len, &config.http_service) {
+        (Ok(len), Some(service)) => {
+            read_body(&mut stream, &mut buf, *len, service.0.max_body_size()).await
+        }
+        _ => Ok(Bytes::new()),
+    };
+    let body = match body {
+        Ok(body) => Ok(body),
+        Err(BodyError::Refused(status, reason)) => Err(Refusal::new(status, reason)),
+        Err(BodyError::Io(e)) => return Err(e.into()),
+        Err(BodyError::Closed) => return Err(ConnectError::ClosedDuringHandshake(Side::Client)),
+    };
     let outcome = match head_len {
-        Ok(len) => parse_request(&buf[..len], config, scheme).map(|ok| (len, ok)),
+        Ok(len) => body.and_then(|body| {
+            let end = len + body.len();
+            parse_with_body(&buf[..len], body, config, scheme).map(|ok| (end, ok))
+        }),
         Err(HeadError::TooLarge) => Err(Refusal::new(
             "431 Request Header Fields Too Large",
             format!(
@@ -142,9 +158,21 @@ fn status_code(status: &str) -> u16 {
         .unwrap_or(400)
 }
 
-/// Checks the request and builds the `101` response, or says why not.
+/// [`parse_with_body`] for a request without a body.
+#[cfg(test)]
 fn parse_request(
     head: &[u8],
+    config: &Config,
+    scheme: &str,
+) -> Result<(String, Accepted), Refusal> {
+    parse_with_body(head, Bytes::new(), config, scheme)
+}
+
+/// Checks the request and builds the `101` response, or says why not; an
+/// HTTP service sees `body` with the head.
+fn parse_with_body(
+    head: &[u8],
+    body: Bytes,
     config: &Config,
     scheme: &str,
 ) -> Result<(String, Accepted), Refusal> {
@@ -168,7 +196,10 @@ fn parse_request(
             ));
         }
     }
-    let seen = config.http_service.as_ref().map(|_| seen_request(&request));
+    let seen = config.http_service.as_ref().map(|_| HttpRequest {
+        body,
+        ..seen_request(&request)
+    });
     if let (Some(service), Some(seen)) = (&config.http_service, &seen)
         && let Some(response) = service.0.respond(seen)
     {
@@ -397,6 +428,7 @@ fn seen_request(request: &httparse::Request<'_, '_>) -> HttpRequest {
             })
             .collect(),
         websocket,
+        body: Bytes::new(),
     }
 }
 

@@ -59,4 +59,7 @@ pub struct ConnectionInfo {
     pub requested_url: String,
     /// The negotiated subprotocol; empty when none.
     pub selected_protocol: String,
+    /// Server: the note the application's `HttpService::admit` gave this
+    /// connection ([`Admission::with_note`](crate::Admission::with_note)).
+    pub admitted: Option<String>,
 }

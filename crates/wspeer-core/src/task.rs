@@ -188,12 +188,13 @@ fn accept_handshake(
                 (MaybeTlsStream::Plain(stream), "ws")
             }
         };
-        let (ws, accepted) = server_handshake::accept(stream, &config, scheme).await?;
+        let (ws, mut accepted) = server_handshake::accept(stream, &config, scheme).await?;
         let info = ConnectionInfo {
             peer_addr,
             local_addr,
             requested_url: accepted.requested_url,
             selected_protocol: accepted.selected_protocol,
+            admitted: accepted.admission.take_note(),
         };
         Ok((ws, info, accepted.admission))
     }

@@ -11,7 +11,7 @@ use tracing::{debug, info, warn};
 
 use super::{
     Cluster, Outbound, REFRESH,
-    wire::{CHANNEL, Present, SERVERS, WireLine, history_key, presence_key},
+    wire::{CHANNEL, Present, SERVERS, WireLine, presence_key},
 };
 use crate::{hub::Hub, metrics::Metrics};
 
@@ -22,6 +22,8 @@ const BACKOFF: (Duration, Duration) = (Duration::from_millis(100), Duration::fro
 /// The shortest time between two presence refreshes.
 const MIN_GAP: Duration = Duration::from_millis(200);
 
+mod acts;
+mod lines;
 mod presence;
 
 type Failure = String;
@@ -61,7 +63,11 @@ pub(crate) async fn run(cluster: Arc<Cluster>, hub: Arc<Hub>, metrics: Arc<Metri
                     sink,
                     known: HashMap::new(),
                 };
-                let failure = link.serve(stream, &mut queue).await;
+                // Subscribed first, so no mute decided meanwhile is missed.
+                let failure = match link.load_mutes().await {
+                    Ok(()) => link.serve(stream, &mut queue).await,
+                    Err(failure) => Some(failure),
+                };
                 cluster.set_up(false);
                 metrics.redis_connected.store(0, Relaxed);
                 match failure {
@@ -97,7 +103,8 @@ pub(crate) async fn run(cluster: Arc<Cluster>, hub: Arc<Hub>, metrics: Arc<Metri
 fn locally(hub: &Hub, work: Outbound) {
     match work {
         Outbound::Line(line) => hub.deliver(&line),
-        Outbound::Replay { id, room } => hub.replay_local(id, &room),
+        Outbound::Replay { id, room, after } => hub.replay_local(id, &room, after),
+        Outbound::Act(_) => {} // applied here already; the others cannot hear
         Outbound::Flush(done) => {
             let _ = done.send(());
         }
@@ -168,6 +175,9 @@ impl Link<'_> {
     }
 
     fn arrived(&self, payload: &[u8]) {
+        if self.act_arrived(payload) {
+            return;
+        }
         match WireLine::decode(payload) {
             Some(line) => {
                 Metrics::inc(&self.metrics.cluster_received);
@@ -183,43 +193,24 @@ impl Link<'_> {
     async fn work(&mut self, work: Outbound) -> Result<(), Failure> {
         match work {
             Outbound::Line(line) => {
-                let mut pipe = redis::pipe();
-                pipe.atomic()
-                    .publish(CHANNEL, WireLine::encode(&self.cluster.server_id, &line))
-                    .ignore();
-                let history = self.hub.history_len();
-                if let (true, true, Some(room)) = (line.keep, history > 0, &line.room) {
-                    let key = history_key(room);
-                    pipe.lpush(&key, &line.text).ignore();
-                    pipe.ltrim(&key, 0, history as isize - 1).ignore();
-                }
-                if let Err(failure) = op("publish", pipe.query_async::<()>(&mut self.conn)).await {
+                let sent = self.publish(&line).await;
+                if sent.is_err() {
                     // It may or may not have gone out; the sender's room gets it here.
                     self.hub.deliver(&line);
-                    return Err(failure);
                 }
-                Metrics::inc(&self.metrics.cluster_published);
-                Ok(())
+                sent
             }
-            Outbound::Replay { id, room } => {
-                let history = self.hub.history_len();
-                let key = history_key(&room);
-                let mut lrange = redis::cmd("LRANGE");
-                lrange.arg(&key).arg(0).arg(history as isize - 1);
-                let lines = lrange.query_async::<Vec<String>>(&mut self.conn);
-                match op("history", lines).await {
-                    Ok(lines) => {
-                        for line in lines.iter().rev() {
-                            self.hub.tell(id, line);
-                        }
-                        Ok(())
-                    }
-                    Err(failure) => {
-                        self.hub.replay_local(id, &room);
-                        Err(failure)
-                    }
+            Outbound::Replay { id, room, after } => match self.history(&room).await {
+                Ok((lines, last)) => {
+                    self.hub.finish_replay(id, &room, after, lines, last);
+                    Ok(())
                 }
-            }
+                Err(failure) => {
+                    self.hub.replay_local(id, &room, after);
+                    Err(failure)
+                }
+            },
+            Outbound::Act(act) => self.send_act(&act).await,
             Outbound::Flush(done) => {
                 let mut pipe = redis::pipe();
                 pipe.del(presence_key(&self.cluster.server_id))

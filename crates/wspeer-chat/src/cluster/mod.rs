@@ -45,7 +45,11 @@ pub(crate) enum Outbound {
         id: ClientId,
         /// Its room.
         room: String,
+        /// The id it resumes after (`None`: a plain join, every kept line).
+        after: Option<crate::history::LineId>,
     },
+    /// Send a moderation act to the other servers (a mute is also stored).
+    Act(crate::hub::Act),
     /// Send everything queued, remove this server's presence, then answer.
     Flush(oneshot::Sender<()>),
 }
@@ -161,6 +165,20 @@ impl Cluster {
     /// The other servers' members of `room`, as of the last refresh.
     pub(crate) fn remote_in(&self, room: &str) -> Vec<String> {
         lock(&self.remote).get(room).cloned().unwrap_or_default()
+    }
+
+    /// The rooms where another server has a member named `name`.
+    pub(crate) fn rooms_of(&self, name: &str) -> Vec<String> {
+        lock(&self.remote)
+            .iter()
+            .filter(|(_, names)| names.iter().any(|n| n == name))
+            .map(|(room, _)| room.clone())
+            .collect()
+    }
+
+    /// Every room with members on other servers, and their names.
+    pub(crate) fn remote_rooms(&self) -> HashMap<String, Vec<String>> {
+        lock(&self.remote).clone()
     }
 
     /// The name of another server's member that clashes with `keys` (the

@@ -1,11 +1,14 @@
 //! What servers of a cluster write to Redis, and the keys they write it under.
 //!
-//! Lines are JSON objects (`{"origin":…,"room":…,"except":…,"text":…,"keep":…}`) on
-//! one pub/sub channel; presence is one JSON array of `{"room","name"}` per server.
+//! Lines go on one pub/sub channel as `ID JSON`: the line's id in its room (0
+//! for a line without one) and a JSON object
+//! (`{"origin":…,"room":…,"except":…,"text":…,"keep":…}`). A room's kept lines
+//! are stored the same way in its history list. Presence is one JSON array of
+//! `{"room","name"}` per server.
 
 use serde::{Deserialize, Serialize};
 
-use crate::hub::{ClientId, RoomLine};
+use crate::hub::{Act, ClientId, RoomLine};
 
 /// The pub/sub channel every line goes through.
 pub(crate) const CHANNEL: &str = "wspeer-chat:lines";
@@ -19,9 +22,51 @@ pub(crate) fn presence_key(server: &str) -> String {
     format!("wspeer-chat:presence:{server}")
 }
 
-/// The history list of one room (newest first: `LPUSH` + `LTRIM`).
+/// The history list of one room (newest first: `LPUSH` + `LTRIM`), entries
+/// as published (`ID JSON`).
 pub(crate) fn history_key(room: &str) -> String {
-    format!("wspeer-chat:history:{room}")
+    format!("wspeer-chat:lines:{room}")
+}
+
+/// The id counter of one room (`INCR`).
+pub(crate) fn line_id_key(room: &str) -> String {
+    format!("wspeer-chat:line-id:{room}")
+}
+
+/// A moderation act's key while it lasts (a mute: its end, in Unix seconds).
+pub(crate) fn mute_key(name: &str) -> String {
+    format!("wspeer-chat:mute:{name}")
+}
+
+/// The pattern of every mute key.
+pub(crate) const MUTES: &str = "wspeer-chat:mute:*";
+
+/// What starts a moderation act on the channel (`act JSON`).
+pub(crate) const ACT: &str = "act ";
+
+/// A moderation act on the wire, with the server that decided it.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct WireAct {
+    /// The deciding server's id (which has applied it already).
+    pub(crate) origin: String,
+    /// The act.
+    pub(crate) act: Act,
+}
+
+impl WireAct {
+    /// `act` decided by `origin`, as published.
+    pub(crate) fn encode(origin: &str, act: &Act) -> String {
+        let wire = Self {
+            origin: origin.to_owned(),
+            act: act.clone(),
+        };
+        format!("{ACT}{}", serde_json::to_string(&wire).unwrap_or_default())
+    }
+
+    /// A published act; `None` for a line or anything malformed.
+    pub(crate) fn decode(payload: &[u8]) -> Option<Self> {
+        serde_json::from_slice(payload.strip_prefix(ACT.as_bytes())?).ok()
+    }
 }
 
 /// A [`RoomLine`] on the wire, with the server that published it.
@@ -52,14 +97,24 @@ impl WireLine {
         serde_json::to_string(&wire).unwrap_or_default()
     }
 
-    /// Decodes a published line; `None` for anything malformed.
+    /// A line without an id, as published (`0 JSON`).
+    pub(crate) fn unnumbered(origin: &str, line: &RoomLine) -> String {
+        format!("0 {}", Self::encode(origin, line))
+    }
+
+    /// Decodes a published line or a history entry; `None` for anything
+    /// malformed.
     pub(crate) fn decode(payload: &[u8]) -> Option<RoomLine> {
-        let wire: Self = serde_json::from_slice(payload).ok()?;
+        let payload = std::str::from_utf8(payload).ok()?;
+        let (id, json) = payload.split_once(' ')?;
+        let id = crate::joining::parse_id(id).ok()?;
+        let wire: Self = serde_json::from_str(json).ok()?;
         Some(RoomLine {
             room: wire.room,
             except: wire.except,
             text: wire.text,
             keep: wire.keep,
+            id: (id > 0).then_some(id),
         })
     }
 }
@@ -84,10 +139,25 @@ mod tests {
             except: Some(7),
             text: "[7] Says: \"hi\"\n".into(),
             keep: true,
+            id: None,
         };
-        let encoded = WireLine::encode("s1", &line);
-        assert_eq!(WireLine::decode(encoded.as_bytes()), Some(line));
-        assert_eq!(WireLine::decode(b"{not json"), None);
-        assert_eq!(WireLine::decode(b"{\"text\":1}"), None);
+        let encoded = WireLine::unnumbered("s1", &line);
+        assert_eq!(WireLine::decode(encoded.as_bytes()), Some(line.clone()));
+        let numbered = format!("17 {}", WireLine::encode("s1", &line));
+        let decoded = WireLine::decode(numbered.as_bytes()).unwrap();
+        assert_eq!(decoded.id, Some(17));
+        assert_eq!(WireLine::decode(b"0 {not json"), None);
+        assert_eq!(WireLine::decode(b"0 {\"text\":1}"), None);
+        assert_eq!(WireLine::decode(b"-1 {}"), None);
+        assert_eq!(WireLine::decode(b"no id"), None);
+        let act = Act::Kick {
+            name: "bob".into(),
+            by: "mo".into(),
+        };
+        let wire = WireAct::encode("s1", &act);
+        assert_eq!(WireLine::decode(wire.as_bytes()), None);
+        let back = WireAct::decode(wire.as_bytes()).unwrap();
+        assert_eq!((back.origin.as_str(), back.act), ("s1", act));
+        assert!(WireAct::decode(b"act {}").is_none());
     }
 }

@@ -105,7 +105,15 @@ impl Node {
 
     /// A server with `config`, on a port of its own.
     pub async fn start_with(config: ChatConfig) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::start_on(config, 0).await
+    }
+
+    /// A server with `config` on `port` (0: any free one); a restarted server
+    /// takes its old port again.
+    pub async fn start_on(config: ChatConfig, port: u16) -> Self {
+        let listener = wspeer_core::bind_tcp(std::net::SocketAddr::from(([127, 0, 0, 1], port)))
+            .await
+            .unwrap();
         let port = listener.local_addr().unwrap().port();
         let server = Arc::new(Server::new(config));
         let (stop, stopped) = oneshot::channel::<()>();
@@ -236,4 +244,70 @@ pub async fn http_get(port: u16, path: &str) -> String {
         .unwrap()
         .unwrap();
     response
+}
+
+/// A client that asked for JSON frames with ids: `query` is the URL's query
+/// (such as `ids=1` or `room=games&after=41`).
+pub async fn ids_client(port: u16, query: &str) -> WebSocket {
+    let url = format!("ws://127.0.0.1:{port}/?{query}");
+    let config = Config::default().supported_protocols(["demo-chat"]);
+    timeout(WAIT, wspeer_core::connect_with(&url, config))
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+/// The next frame of an ids client, as JSON.
+pub async fn next_frame(ws: &mut WebSocket) -> serde_json::Value {
+    let text = next_text(ws).await;
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+/// Reads frames until one satisfies `wanted`; returns it.
+pub async fn wait_frame(
+    ws: &mut WebSocket,
+    wanted: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    loop {
+        let frame = next_frame(ws).await;
+        if wanted(&frame) {
+            return frame;
+        }
+    }
+}
+
+/// The whole response to a raw request (`Connection: close` ends it).
+pub async fn raw_request(port: u16, request: &[u8]) -> String {
+    let mut tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    tcp.write_all(request).await.unwrap();
+    let mut response = Vec::new();
+    timeout(WAIT, tcp.read_to_end(&mut response))
+        .await
+        .unwrap()
+        .unwrap();
+    String::from_utf8_lossy(&response).into_owned()
+}
+
+/// The response to an upgrade request for `target` with `extra` header lines.
+pub async fn upgrade_response(port: u16, target: &str, extra: &str) -> String {
+    let request = format!(
+        "GET {target} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
+         Sec-WebSocket-Protocol: demo-chat\r\n{extra}\r\n"
+    );
+    let mut tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    timeout(WAIT, async {
+        while !head.ends_with(b"\r\n\r\n") {
+            if tcp.read(&mut byte).await.unwrap() == 0 {
+                break;
+            }
+            head.push(byte[0]);
+        }
+    })
+    .await
+    .unwrap();
+    String::from_utf8_lossy(&head).into_owned()
 }

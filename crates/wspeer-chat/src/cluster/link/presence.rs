@@ -67,6 +67,7 @@ impl Link<'_> {
                         warn!(server = %server, members = members.len(), "a server's presence expired; its members left");
                         for member in members {
                             self.hub.publish(RoomLine {
+                                id: None,
                                 room: Some(member.room),
                                 except: None,
                                 text: format!("[{}] disconnected", member.name),
