@@ -51,15 +51,17 @@ fn now() -> usize {
 /// Chat-like messages: JSON lines of words, 200 B to 4 KiB, deterministic.
 fn chat_messages(count: usize) -> Vec<Vec<u8>> {
     const WORDS: &[&str] = &[
-        "the", "game", "starts", "in", "five", "minutes", "who", "is", "joining", "tonight",
-        "I", "can't", "find", "the", "invite", "link", "anyone", "seen", "my", "last", "message",
+        "the", "game", "starts", "in", "five", "minutes", "who", "is", "joining", "tonight", "I",
+        "can't", "find", "the", "invite", "link", "anyone", "seen", "my", "last", "message",
         "sure", "thing", "let's", "meet", "at", "the", "usual", "server", "lol", "that", "was",
         "close", "good", "match", "everyone", "brb", "coffee", "ok", "ready", "when", "you", "are",
     ];
     const USERS: &[&str] = &["alice", "bob", "carol", "dave", "erin", "frank"];
     let mut x = 12345u64;
     let mut next = move |n: usize| {
-        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (x >> 33) as usize % n
     };
     (0..count)
@@ -67,7 +69,9 @@ fn chat_messages(count: usize) -> Vec<Vec<u8>> {
             let target = 200 + next(3900);
             let mut out = String::new();
             while out.len() < target {
-                let words: Vec<&str> = (0..3 + next(12)).map(|_| WORDS[next(WORDS.len())]).collect();
+                let words: Vec<&str> = (0..3 + next(12))
+                    .map(|_| WORDS[next(WORDS.len())])
+                    .collect();
                 out.push_str(&format!(
                     "{{\"from\":\"{}\",\"ts\":{},\"text\":\"{}\"}}\n",
                     USERS[next(USERS.len())],
@@ -204,7 +208,9 @@ impl Miniz {
         let flags = create_comp_flags_from_zip_params(i32::from(level), -15, 0);
         Self {
             compressor: Box::new(CompressorOxide::new(flags)),
-            inflater: miniz_oxide::inflate::stream::InflateState::new_boxed(miniz_oxide::DataFormat::Raw),
+            inflater: miniz_oxide::inflate::stream::InflateState::new_boxed(
+                miniz_oxide::DataFormat::Raw,
+            ),
         }
     }
 
@@ -337,8 +343,13 @@ fn threshold(messages: &[Vec<u8>]) {
 fn main() {
     let messages = chat_messages(400);
     let sample = &messages[0];
-    println!("Memory held per connection after a message each way (sample {} B):\n", sample.len());
-    println!("| mode | window bits | level | sending (deflater) | receiving (inflater) |\n|---|---|---|---|---|");
+    println!(
+        "Memory held per connection after a message each way (sample {} B):\n",
+        sample.len()
+    );
+    println!(
+        "| mode | window bits | level | sending (deflater) | receiving (inflater) |\n|---|---|---|---|---|"
+    );
     let (s, r) = held_per_connection(true, 15, 1, sample);
     println!("| no context takeover | any | 1 | {s} | {r} |");
     for bits in [9, 12, 15] {
@@ -359,9 +370,13 @@ fn main() {
         messages.len(),
         total / 1024
     );
-    println!("| backend | level | ratio | µs to compress a message | µs to inflate a message |\n|---|---|---|---|---|");
+    println!(
+        "| backend | level | ratio | µs to compress a message | µs to inflate a message |\n|---|---|---|---|---|"
+    );
     backends(&messages);
     println!("\nThreshold: chat text cut to each size, no takeover, level 1:\n");
-    println!("| payload bytes | compressed bytes | change | µs to compress + inflate |\n|---|---|---|---|");
+    println!(
+        "| payload bytes | compressed bytes | change | µs to compress + inflate |\n|---|---|---|---|"
+    );
     threshold(&messages);
 }

@@ -1,14 +1,14 @@
 //! permessage-deflate (RFC 7692): negotiation, and compression of messages
 //! with bounded memory.
 //!
-//! - [`settings`]: what an endpoint is willing to negotiate ([`DeflateConfig`]);
-//! - [`header_syntax`]: the `Sec-WebSocket-Extensions` grammar;
-//! - [`negotiate`]: offers, the server's choice and answer, the client's check;
-//! - [`params`]: what was agreed ([`DeflateParams`]), per direction;
-//! - [`pool`]: the per-thread compressors and decompressors used when there is
+//! - `settings`: what an endpoint is willing to negotiate ([`DeflateConfig`]);
+//! - `header_syntax`: the `Sec-WebSocket-Extensions` grammar;
+//! - `negotiate`: offers, the server's choice and answer, the client's check;
+//! - `params`: what was agreed ([`DeflateParams`]), per direction;
+//! - `pool`: the per-thread compressors and decompressors used when there is
 //!   no context takeover, so that an idle connection holds none;
-//! - [`inflate`]: received messages, inflated with a hard output limit;
-//! - [`compress`]: messages we send.
+//! - `inflate`: received messages, inflated with a hard output limit;
+//! - `compress`: messages we send.
 //!
 //! The decoder (`codec::decoder`) inflates compressed messages as their
 //! frames arrive; the writer compresses with [`MessageDeflater`] and sets RSV1
