@@ -37,12 +37,12 @@ pub(crate) async fn handshake(
         }
     };
 
-    let (ws, selected_protocol) = client_handshake::handshake(stream, url, config).await?;
+    let (ws, agreed) = client_handshake::handshake(stream, url, config).await?;
     let info = ConnectionInfo {
         peer_addr,
         local_addr,
         requested_url: url.as_str().to_owned(),
-        selected_protocol,
+        selected_protocol: agreed.selected_protocol,
         admitted: None,
     };
     Ok((ws, info))

@@ -9,6 +9,7 @@ use tokio_tungstenite::tungstenite::handshake::{client::generate_key, derive_acc
 use crate::{
     codec::{Role, Upgraded},
     config::Config,
+    deflate::{DeflateParams, negotiate},
     error::{ConnectError, Side},
     http_head::{HeadError, plausible_response, read_head},
     ws_url::WsUrl,
@@ -17,13 +18,22 @@ use crate::{
 /// Most headers a response may carry.
 const MAX_HEADERS: usize = 64;
 
+/// What the server's answer agreed to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Agreed {
+    /// The subprotocol the server chose (empty when none).
+    pub(crate) selected_protocol: String,
+    /// permessage-deflate, when we offered it and the server accepted.
+    pub(crate) compression: Option<DeflateParams>,
+}
+
 /// Sends the upgrade request for `url` and checks the answer; returns the
-/// WebSocket and the subprotocol the server chose (empty when none).
+/// WebSocket and what the server agreed to.
 pub(crate) async fn handshake<S>(
     mut stream: S,
     url: &WsUrl,
     config: &Config,
-) -> Result<(Upgraded<S>, String), ConnectError>
+) -> Result<(Upgraded<S>, Agreed), ConnectError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -83,6 +93,12 @@ fn request(url: &WsUrl, config: &Config, key: &str) -> String {
             config.supported_protocols.join(",")
         ));
     }
+    if let Some(settings) = &config.permessage_deflate {
+        request.push_str(&format!(
+            "Sec-WebSocket-Extensions: {}\r\n",
+            negotiate::client_offer(settings)
+        ));
+    }
     for (name, value) in &config.handshake_headers {
         request.push_str(&format!("{name}: {value}\r\n"));
     }
@@ -91,13 +107,13 @@ fn request(url: &WsUrl, config: &Config, key: &str) -> String {
 }
 
 /// Checks the server's response head; `after` is what followed it (the body of
-/// a refusal, or early frames). Returns the chosen subprotocol.
+/// a refusal, or early frames). Returns what the server agreed to.
 fn check_response(
     head: &[u8],
     after: &[u8],
     config: &Config,
     key: &str,
-) -> Result<String, ConnectError> {
+) -> Result<Agreed, ConnectError> {
     let fail = |why: String| Err(ConnectError::InvalidUpgrade(why));
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut response = httparse::Response::new(&mut headers);
@@ -143,13 +159,26 @@ fn check_response(
     if header("sec-websocket-accept") != Some(derive_accept_key(key.as_bytes()).as_str()) {
         return fail("the server's Sec-WebSocket-Accept does not match our key".into());
     }
-    if let Some(extensions) = header("sec-websocket-extensions") {
-        return fail(format!(
-            "the server enabled extensions we did not offer: {extensions}"
-        ));
-    }
+    let extensions: Vec<&str> = response
+        .headers
+        .iter()
+        .filter(|h| h.name.eq_ignore_ascii_case("sec-websocket-extensions"))
+        .map(|h| std::str::from_utf8(h.value).unwrap_or("\u{fffd}"))
+        .collect();
+    let compression = match (&config.permessage_deflate, extensions.as_slice()) {
+        (_, []) => None,
+        (None, [first, ..]) => {
+            return fail(format!(
+                "the server enabled extensions we did not offer: {}",
+                first.trim()
+            ));
+        }
+        (Some(settings), values) => {
+            Some(negotiate::client_check(values.iter().copied(), settings)?)
+        }
+    };
     let offered = &config.supported_protocols;
-    match header("sec-websocket-protocol") {
+    let selected_protocol = match header("sec-websocket-protocol") {
         None if offered.is_empty() => Ok(String::new()),
         None => Err(ConnectError::ProtocolMismatch(format!(
             "the server chose no subprotocol; we offered [{}]",
@@ -163,7 +192,11 @@ fn check_response(
             "the server chose {chosen:?}; we offered [{}]",
             offered.join(", ")
         ))),
-    }
+    }?;
+    Ok(Agreed {
+        selected_protocol,
+        compression,
+    })
 }
 
 #[cfg(test)]
@@ -195,7 +228,9 @@ mod tests {
     fn accepts_a_valid_response() {
         let config = Config::default();
         assert_eq!(
-            check_response(response("").as_bytes(), b"", &config, KEY).unwrap(),
+            check_response(response("").as_bytes(), b"", &config, KEY)
+                .unwrap()
+                .selected_protocol,
             ""
         );
     }
@@ -211,6 +246,37 @@ mod tests {
         let with = response("Sec-WebSocket-Extensions: permessage-deflate\r\n");
         let err = check_response(with.as_bytes(), b"", &Config::default(), KEY).unwrap_err();
         assert!(err.to_string().contains("permessage-deflate"));
+    }
+
+    #[test]
+    fn permessage_deflate_is_offered_and_its_answer_checked() {
+        let url = WsUrl::parse("ws://example.com/").unwrap();
+        assert!(!request(&url, &Config::default(), KEY).contains("Extensions"));
+        let config = Config::default().permessage_deflate(crate::DeflateConfig::default());
+        assert!(request(&url, &config, KEY).contains(
+            "Sec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover; \
+             server_no_context_takeover; client_max_window_bits\r\n"
+        ));
+        let check = |extra: &str| check_response(response(extra).as_bytes(), b"", &config, KEY);
+        assert_eq!(check("").unwrap().compression, None, "a server may decline");
+        let agreed = check(
+            "Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; \
+             client_max_window_bits=10\r\n",
+        )
+        .unwrap();
+        let params = agreed.compression.expect("accepted");
+        assert_eq!(params.client_max_window_bits, 10);
+        assert!(params.server_no_context_takeover && !params.client_no_context_takeover);
+        let err = check("Sec-WebSocket-Extensions: permessage-deflate\r\n").unwrap_err();
+        assert!(matches!(
+            err,
+            ConnectError::Extension(crate::ExtensionError::Missing("server_no_context_takeover"))
+        ));
+        let err = check(
+            "Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; bogus\r\n",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("bogus"), "{err}");
     }
 
     #[test]

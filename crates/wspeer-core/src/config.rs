@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use crate::{
     activity::ActivitySignal,
+    deflate::DeflateConfig,
     error::ConfigError,
     http_service::{HttpService, HttpServiceRef},
     origin::OriginPolicy,
@@ -110,6 +111,11 @@ pub struct Config {
     /// changes state, so that one waiter can watch many connections (see
     /// [`ActivitySignal`]). Default: none.
     pub activity: Option<ActivitySignal>,
+    /// permessage-deflate (RFC 7692): a client offers it, a server accepts
+    /// the first valid offer, on these settings. Limits hold on inflated
+    /// data: [`Config::inbound_buffer_size`] bounds a message once
+    /// decompressed. Default: none (as in Godot, whose peers never offer it).
+    pub permessage_deflate: Option<DeflateConfig>,
 }
 
 impl Default for Config {
@@ -132,6 +138,7 @@ impl Default for Config {
             http_service: None,
             read_buffer_size: 64 * 1024,
             activity: None,
+            permessage_deflate: None,
         }
     }
 }
@@ -277,6 +284,13 @@ impl Config {
         self
     }
 
+    /// Sets [`Config::permessage_deflate`].
+    #[must_use]
+    pub fn permessage_deflate(mut self, settings: DeflateConfig) -> Self {
+        self.permessage_deflate = Some(settings);
+        self
+    }
+
     /// Checks every setting; connections call this once before they start.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.max_queued_packets == 0 {
@@ -306,6 +320,13 @@ impl Config {
             return Err(ConfigError::ZeroHandshakeLimit(
                 "max_pending_handshakes_per_ip",
             ));
+        }
+        if let Some(problem) = self
+            .permessage_deflate
+            .as_ref()
+            .and_then(DeflateConfig::problem)
+        {
+            return Err(ConfigError::InvalidDeflate(problem));
         }
         for protocol in &self.supported_protocols {
             if protocol.is_empty() || !protocol.bytes().all(is_token_byte) {

@@ -32,6 +32,9 @@ pub enum ConfigError {
     /// A handshake header name that is empty or not an HTTP token.
     #[error("handshake header name {0:?} is not a valid HTTP token")]
     InvalidHeaderName(String),
+    /// A [`DeflateConfig`](crate::DeflateConfig) setting out of its range.
+    #[error("permessage_deflate: {0}")]
+    InvalidDeflate(&'static str),
     /// A handshake header value with CR, LF or NUL in it.
     #[error("handshake header {0:?} has a value with CR, LF or NUL in it")]
     InvalidHeaderValue(String),
@@ -119,6 +122,10 @@ pub enum ConnectError {
     /// `admit`.
     #[error("WebSocket handshake failed: answered over HTTP with status {0}")]
     AnsweredOverHttp(u16),
+    /// The server's `Sec-WebSocket-Extensions` is not a valid answer to our
+    /// permessage-deflate offer (client).
+    #[error("WebSocket handshake failed: the server's Sec-WebSocket-Extensions: {0}")]
+    Extension(#[from] ExtensionError),
     /// The server chose no subprotocol, or one we did not offer (client).
     #[error("subprotocol mismatch: {0}")]
     ProtocolMismatch(String),
@@ -136,6 +143,48 @@ pub enum ConnectError {
     /// one had waited longest (server).
     #[error("dropped to make room for newer handshakes (max_pending_handshakes)")]
     Evicted,
+}
+
+/// What is wrong with a server's answer to our permessage-deflate offer
+/// (RFC 7692 §7.1: a client must fail the connection on each of these).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExtensionError {
+    /// The header does not follow the grammar of RFC 6455 §9.1, or is empty.
+    #[error("malformed")]
+    Malformed,
+    /// The server enabled an extension other than the one we offered.
+    #[error("enables {0:?}, which we did not offer")]
+    NotOffered(String),
+    /// The server named more than one extension (we offer one).
+    #[error("accepts more than the one extension we offered")]
+    MoreThanOne,
+    /// A parameter RFC 7692 does not define.
+    #[error("unknown parameter {0:?}")]
+    UnknownParameter(String),
+    /// The same parameter twice.
+    #[error("parameter {0:?} given twice")]
+    DuplicateParameter(String),
+    /// A value a response may not have: window bits outside 8..=15 or
+    /// missing, a value on a `*_no_context_takeover`.
+    #[error("invalid value {value:?} for {name:?}")]
+    InvalidValue {
+        /// The parameter.
+        name: String,
+        /// Its value, if it had one.
+        value: Option<String>,
+    },
+    /// A parameter we asked for that the answer must contain.
+    #[error("does not contain {0}, which we asked for")]
+    Missing(&'static str),
+    /// A window larger than the one we asked for or allowed.
+    #[error("{name}={value} is more than we allowed")]
+    NotAllowed {
+        /// The parameter.
+        name: String,
+        /// Its value.
+        value: String,
+    },
 }
 
 /// Which end of a connection did something.

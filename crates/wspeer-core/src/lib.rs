@@ -49,6 +49,7 @@ mod client_handshake;
 mod codec;
 mod config;
 mod connection;
+pub mod deflate;
 mod driver;
 mod error;
 #[cfg(feature = "fuzzing")]
@@ -80,8 +81,10 @@ use std::sync::Arc;
 pub use activity::ActivitySignal;
 pub use bytes::Bytes;
 pub use config::{Config, DEFAULT_BUFFER_SIZE, DEFAULT_MAX_QUEUED_PACKETS};
+pub use deflate::{DeflateConfig, DeflateParams};
 pub use error::{
-    CloseError, ConfigError, ConnectError, SendError, Side, TlsConfigError, TlsError, TryRecvError,
+    CloseError, ConfigError, ConnectError, ExtensionError, SendError, Side, TlsConfigError,
+    TlsError, TryRecvError,
 };
 pub use handle::{Receiver, Sender, SnapshotView, TaskWake, WebSocket};
 pub use handler::Outbox;

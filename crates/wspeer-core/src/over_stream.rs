@@ -104,11 +104,10 @@ where
             }
             None => MaybeTlsStream::Other(Box::new(stream)),
         };
-        let (ws, selected_protocol) =
-            client_handshake::handshake(stream, &url, &handshake_config).await?;
+        let (ws, agreed) = client_handshake::handshake(stream, &url, &handshake_config).await?;
         let info = ConnectionInfo {
             requested_url: url.as_str().to_owned(),
-            selected_protocol,
+            selected_protocol: agreed.selected_protocol,
             ..ConnectionInfo::default()
         };
         Ok((ws, info, Admission::default()))

@@ -9,6 +9,7 @@ use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use crate::{
     codec::{Role, Upgraded},
     config::Config,
+    deflate::{DeflateParams, negotiate},
     error::{ConnectError, Side},
     http_head::{HeadError, plausible_request, read_head},
     http_service::{Admission, BodyError, HttpRequest, HttpResponse, read_body},
@@ -22,6 +23,15 @@ const MAX_HEADERS: usize = 64;
 pub(crate) struct Accepted {
     pub(crate) requested_url: String,
     pub(crate) selected_protocol: String,
+    /// The permessage-deflate parameters agreed, if compression is on.
+    #[cfg_attr(
+        not(test),
+        expect(
+            dead_code,
+            reason = "for the driver and ConnectionInfo, once they compress"
+        )
+    )]
+    pub(crate) compression: Option<DeflateParams>,
     /// What the application's [`HttpService::admit`](crate::HttpService::admit)
     /// gave this connection to hold.
     pub(crate) admission: Admission,
@@ -217,6 +227,7 @@ fn parse_with_body(
         key,
         host,
         selected,
+        compression,
     } = check_request(request.method, request.version == Some(1), header, config)?;
     let admission = match (&config.http_service, &seen) {
         (Some(service), Some(seen)) => service.0.admit(seen).map_err(Refusal::custom)?,
@@ -232,6 +243,12 @@ fn parse_with_body(
     if let Some(protocol) = &selected {
         response.push_str(&format!("Sec-WebSocket-Protocol: {protocol}\r\n"));
     }
+    if let Some(agreement) = &compression {
+        response.push_str(&format!(
+            "Sec-WebSocket-Extensions: {}\r\n",
+            agreement.response
+        ));
+    }
     for (name, value) in &config.handshake_headers {
         response.push_str(&format!("{name}: {value}\r\n"));
     }
@@ -241,6 +258,7 @@ fn parse_with_body(
         Accepted {
             requested_url: format!("{scheme}://{host}{target}"),
             selected_protocol: selected.unwrap_or_default(),
+            compression: compression.map(|agreement| agreement.params),
             admission,
         },
     ))
@@ -251,6 +269,8 @@ struct Checked {
     key: String,
     host: String,
     selected: Option<String>,
+    /// permessage-deflate, when configured and offered.
+    compression: Option<negotiate::Agreement>,
 }
 
 /// Every rule an upgrade request must follow (RFC 6455 §4.2.1, Godot's
@@ -344,10 +364,15 @@ fn check_request<'a>(
         .origin_policy
         .check(origin, &host)
         .map_err(|reason| Refusal::new("403 Forbidden", reason))?;
+    // Offers we cannot take are declined, never refused (RFC 7692 §7).
+    let compression = config.permessage_deflate.as_ref().and_then(|settings| {
+        negotiate::server_accept(header("sec-websocket-extensions"), settings)
+    });
     Ok(Checked {
         key,
         host,
         selected,
+        compression,
     })
 }
 
@@ -373,6 +398,8 @@ pub fn check_upgrade(
         Ok(checked) => Ok(UpgradeAccepted {
             accept_key: derive_accept_key(checked.key.as_bytes()),
             protocol: checked.selected,
+            extensions: checked.compression.as_ref().map(|a| a.response.clone()),
+            compression: checked.compression.map(|a| a.params),
         }),
         Err(refusal) => Err(UpgradeRefused {
             status: status_code(refusal.status),
@@ -390,6 +417,12 @@ pub struct UpgradeAccepted {
     pub accept_key: String,
     /// The subprotocol to name in `Sec-WebSocket-Protocol`, if any.
     pub protocol: Option<String>,
+    /// The value of `Sec-WebSocket-Extensions` to answer with, if any
+    /// (permessage-deflate, when [`Config::permessage_deflate`] is set and
+    /// the client offered it).
+    pub extensions: Option<String>,
+    /// What that answer agrees to.
+    pub compression: Option<DeflateParams>,
 }
 
 /// An upgrade [`check_upgrade`] refused.
@@ -578,6 +611,46 @@ mod tests {
         let bad = request("").replace("Version: 13", "Version: 8");
         let refusal = parse_request(bad.as_bytes(), &config, "ws").unwrap_err();
         assert_eq!(refusal.status, "426 Upgrade Required");
+    }
+
+    #[test]
+    fn permessage_deflate_is_negotiated_only_when_configured() {
+        let offer =
+            request("Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n");
+        let (response, accepted) =
+            parse_request(offer.as_bytes(), &Config::default(), "ws").unwrap();
+        assert!(!response.contains("Sec-WebSocket-Extensions"));
+        assert_eq!(accepted.compression, None);
+        let config = Config::default().permessage_deflate(crate::DeflateConfig::default());
+        let (response, accepted) = parse_request(offer.as_bytes(), &config, "ws").unwrap();
+        assert!(response.contains(
+            "Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; \
+             client_no_context_takeover\r\n"
+        ));
+        let params = accepted.compression.expect("negotiated");
+        assert!(params.server_no_context_takeover && params.client_no_context_takeover);
+        // A bad offer is declined: the upgrade goes on uncompressed.
+        let bad = request("Sec-WebSocket-Extensions: permessage-deflate; x=1\r\n");
+        let (response, accepted) = parse_request(bad.as_bytes(), &config, "ws").unwrap();
+        assert!(!response.contains("Sec-WebSocket-Extensions") && accepted.compression.is_none());
+        // So does a client that offers nothing (Godot).
+        let (_, accepted) = parse_request(request("").as_bytes(), &config, "ws").unwrap();
+        assert_eq!(accepted.compression, None);
+        let checked = check_upgrade(
+            "GET",
+            true,
+            &[
+                ("Host", "x"),
+                ("Upgrade", "websocket"),
+                ("Connection", "Upgrade"),
+                ("Sec-WebSocket-Version", "13"),
+                ("Sec-WebSocket-Key", KEY),
+                ("Sec-WebSocket-Extensions", "permessage-deflate"),
+            ],
+            &config,
+        )
+        .unwrap();
+        assert!(checked.extensions.is_some() && checked.compression.is_some());
     }
 
     #[test]

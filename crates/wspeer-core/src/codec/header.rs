@@ -52,6 +52,9 @@ impl OpCode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Header {
     pub(crate) fin: bool,
+    /// RSV1: "this message is compressed" when permessage-deflate was
+    /// negotiated (RFC 7692 §6). Whether it is allowed is the decoder's call.
+    pub(crate) rsv1: bool,
     pub(crate) opcode: OpCode,
     pub(crate) mask: Option<[u8; 4]>,
     pub(crate) payload_len: u64,
@@ -70,8 +73,9 @@ pub(crate) fn header_len(first_two: [u8; 2]) -> usize {
 
 /// Parses the header at the start of `buf`. `Ok(None)` means more bytes are
 /// needed; otherwise returns the header and its length. Checks what the header
-/// alone can tell: reserved bits and opcodes, the length's top bit, and the
-/// control-frame rules. Masking is for the caller, which knows its role.
+/// alone can tell: RSV2, RSV3 and reserved opcodes, the length's top bit, and
+/// the control-frame rules. Masking and RSV1 are for the caller, which knows
+/// its role and what was negotiated.
 pub(crate) fn parse(buf: &[u8]) -> Result<Option<(Header, usize)>, Violation> {
     let [b0, b1, ..] = *buf else {
         return Ok(None);
@@ -80,8 +84,8 @@ pub(crate) fn parse(buf: &[u8]) -> Result<Option<(Header, usize)>, Violation> {
     if buf.len() < len {
         return Ok(None);
     }
-    if b0 & 0x70 != 0 {
-        // No extension is negotiated, so no reserved bit may be set.
+    if b0 & 0x30 != 0 {
+        // No extension we support uses RSV2 or RSV3.
         return Err(Violation::Protocol("reserved bits set"));
     }
     let opcode = OpCode::from_bits(b0 & 0x0F).ok_or(Violation::Protocol("reserved opcode"))?;
@@ -118,6 +122,7 @@ pub(crate) fn parse(buf: &[u8]) -> Result<Option<(Header, usize)>, Violation> {
     Ok(Some((
         Header {
             fin,
+            rsv1: b0 & 0x40 != 0,
             opcode,
             mask,
             payload_len,
@@ -126,10 +131,55 @@ pub(crate) fn parse(buf: &[u8]) -> Result<Option<(Header, usize)>, Violation> {
     )))
 }
 
-/// Appends the header of a final (unfragmented) frame to `out`.
+/// Appends the header of a final (unfragmented) uncompressed frame to `out`.
 pub(crate) fn encode(out: &mut Vec<u8>, opcode: OpCode, payload_len: usize, mask: Option<[u8; 4]>) {
+    encode_frame(out, FrameBits::whole(opcode), payload_len, mask);
+}
+
+/// The bits of a frame's first byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FrameBits {
+    pub(crate) fin: bool,
+    /// Set on the first frame of a compressed message only (RFC 7692 §6).
+    pub(crate) rsv1: bool,
+    pub(crate) opcode: OpCode,
+}
+
+impl FrameBits {
+    /// A final, uncompressed frame.
+    pub(crate) fn whole(opcode: OpCode) -> Self {
+        Self {
+            fin: true,
+            rsv1: false,
+            opcode,
+        }
+    }
+
+    /// A final frame that carries a whole compressed message.
+    #[cfg_attr(
+        not(test),
+        expect(dead_code, reason = "for the writer, once it compresses")
+    )]
+    pub(crate) fn compressed(opcode: OpCode) -> Self {
+        Self {
+            rsv1: true,
+            ..Self::whole(opcode)
+        }
+    }
+}
+
+/// Appends the header of any frame to `out`: fragments (`fin` clear),
+/// compressed messages (`rsv1` set on their first frame).
+pub(crate) fn encode_frame(
+    out: &mut Vec<u8>,
+    bits: FrameBits,
+    payload_len: usize,
+    mask: Option<[u8; 4]>,
+) {
     let mask_bit = if mask.is_some() { 0x80 } else { 0 };
-    out.push(0x80 | opcode.bits());
+    let fin = if bits.fin { 0x80 } else { 0 };
+    let rsv1 = if bits.rsv1 { 0x40 } else { 0 };
+    out.push(fin | rsv1 | bits.opcode.bits());
     match payload_len {
         n if n < 126 => out.push(mask_bit | n as u8),
         n if n <= usize::from(u16::MAX) => {
@@ -160,6 +210,7 @@ mod tests {
             header,
             Header {
                 fin: true,
+                rsv1: false,
                 opcode: OpCode::Binary,
                 mask,
                 payload_len: len as u64
@@ -178,15 +229,35 @@ mod tests {
     }
 
     #[test]
+    fn fragments_and_compressed_frames_encode_their_bits() {
+        let mut out = Vec::new();
+        let bits = FrameBits {
+            fin: false,
+            rsv1: true,
+            opcode: OpCode::Text,
+        };
+        encode_frame(&mut out, bits, 3, None);
+        assert_eq!(out, [0x41, 3]);
+        let (header, _) = parse(&out).unwrap().unwrap();
+        assert!(!header.fin && header.rsv1 && header.opcode == OpCode::Text);
+        out.clear();
+        encode_frame(&mut out, FrameBits::compressed(OpCode::Binary), 0, None);
+        assert_eq!(out, [0xC2, 0]);
+    }
+
+    #[test]
     fn bad_headers_are_refused() {
         let refused = |bytes: &[u8]| parse(bytes).is_err();
-        assert!(refused(&[0x82 | 0x40, 0x00]), "RSV1");
+        assert!(refused(&[0x82 | 0x20, 0x00]), "RSV2");
+        assert!(refused(&[0x82 | 0x10, 0x00]), "RSV3");
         assert!(refused(&[0x83, 0x00]), "reserved data opcode");
         assert!(refused(&[0x8B, 0x00]), "reserved control opcode");
         assert!(refused(&[0x09, 0x00]), "fragmented ping");
         assert!(refused(&[0x89, 126, 0, 126]), "ping of 126 bytes");
         assert!(refused(&[0x82, 127, 0x80, 0, 0, 0, 0, 0, 0, 0]), "top bit");
         assert_eq!(parse(&[0x81]), Ok(None));
+        // RSV1 is parsed; the decoder decides (it needs permessage-deflate).
+        assert!(parse(&[0xC1, 0x00]).unwrap().unwrap().0.rsv1);
         assert_eq!(parse(&[]), Ok(None));
     }
 }

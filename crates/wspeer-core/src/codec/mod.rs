@@ -56,6 +56,10 @@ pub(crate) enum Violation {
     /// A message has more fragments than allowed (1008).
     #[error("a message has more than the allowed number of fragments")]
     TooManyFragments,
+    /// A compressed message is not a valid deflate stream (1007: its data is
+    /// not consistent with a compressed message).
+    #[error("invalid compressed data")]
+    BadCompressedData,
     /// A message is larger than `inbound_buffer_size` (1009).
     #[error("a message is larger than the inbound buffer")]
     TooBig,
@@ -67,6 +71,7 @@ impl Violation {
         match self {
             Violation::Protocol(_) => (1002, "Protocol error"),
             Violation::InvalidUtf8 => (1007, "Invalid frame payload data"),
+            Violation::BadCompressedData => (1007, "Invalid compressed data"),
             Violation::TooManyFragments => (1008, "Too many fragments"),
             Violation::TooBig => (1009, "Message too big"),
         }
