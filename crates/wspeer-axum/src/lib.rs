@@ -1,6 +1,7 @@
 //! wspeer WebSockets in an axum (0.8) app: [`WebSocketUpgrade`] upgrades a
 //! request into a [`wspeer_core::WebSocket`], with wspeer's [`Config`]
-//! (Godot's queue limits, subprotocol rule, handshake headers, origin policy)
+//! (Godot's queue limits, subprotocol rule, handshake headers, origin policy,
+//! permessage-deflate)
 //! and the same checks as wspeer's own server, so that a refused request gets
 //! the same HTTP status and reason.
 //!
@@ -38,7 +39,7 @@ use axum::{
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
 use tracing::{debug, warn};
-use wspeer_core::{Config, Side, UpgradeRefused, WebSocket, check_upgrade};
+use wspeer_core::{Config, Negotiated, Side, UpgradeRefused, WebSocket, check_upgrade};
 
 /// A request that may become a WebSocket: take it as a handler argument, then
 /// answer with [`on_upgrade`](Self::on_upgrade). Extracting it never fails; a
@@ -109,7 +110,8 @@ impl WebSocketUpgrade {
                 "this connection cannot be upgraded",
             );
         };
-        let protocol = accepted.protocol.clone().unwrap_or_default();
+        let negotiated = Negotiated::protocol(accepted.protocol.clone().unwrap_or_default())
+            .compression(accepted.compression);
         let config = self.config.clone();
         tokio::spawn(async move {
             let upgraded = match on_upgrade.await {
@@ -122,7 +124,7 @@ impl WebSocketUpgrade {
             let ws = match wspeer_core::from_upgraded(
                 TokioIo::new(upgraded),
                 Side::Server,
-                &protocol,
+                negotiated,
                 config,
             ) {
                 Ok(ws) => ws,
@@ -149,6 +151,12 @@ impl WebSocketUpgrade {
             .and_then(|p| HeaderValue::from_str(&p).ok())
         {
             out.insert(header::SEC_WEBSOCKET_PROTOCOL, value);
+        }
+        if let Some(value) = accepted
+            .extensions
+            .and_then(|e| HeaderValue::from_str(&e).ok())
+        {
+            out.insert(header::SEC_WEBSOCKET_EXTENSIONS, value);
         }
         // Checked by `validate`: tokens and values without CR, LF or NUL.
         for (name, value) in &self.config.handshake_headers {

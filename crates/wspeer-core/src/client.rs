@@ -44,6 +44,7 @@ pub(crate) async fn handshake(
         requested_url: url.as_str().to_owned(),
         selected_protocol: agreed.selected_protocol,
         admitted: None,
+        compression: ws.compression,
     };
     Ok((ws, info))
 }

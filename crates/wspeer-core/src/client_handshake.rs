@@ -75,6 +75,7 @@ where
         stream,
         early,
         role: Role::Client,
+        compression: selected.compression,
     };
     Ok((upgraded, selected))
 }

@@ -14,7 +14,8 @@
 //! other byte stream runs through [`accept_on`], [`connect_on`] and
 //! [`from_upgraded`]; axum is the `wspeer-axum` crate's.
 //! TLS (`wss://`) comes through rustls with its `ring` provider; see [`TlsOptions`].
-//! It does not do permessage-deflate.
+//! permessage-deflate (RFC 7692) is there, off unless
+//! [`Config::permessage_deflate`] is set; see [`DeflateConfig`].
 //!
 //! ```
 //! use wspeer_core::{Config, Listener, Message};
@@ -81,7 +82,7 @@ use std::sync::Arc;
 pub use activity::ActivitySignal;
 pub use bytes::Bytes;
 pub use config::{Config, DEFAULT_BUFFER_SIZE, DEFAULT_MAX_QUEUED_PACKETS};
-pub use deflate::{DeflateConfig, DeflateParams};
+pub use deflate::{CompressionTotals, DeflateConfig, DeflateParams, compression_totals};
 pub use error::{
     CloseError, ConfigError, ConnectError, ExtensionError, SendError, Side, TlsConfigError,
     TlsError, TryRecvError,
@@ -95,7 +96,8 @@ pub use memory_trim::trim_memory_periodically;
 pub use message::{Message, MessageKind};
 pub use origin::OriginPolicy;
 pub use over_stream::{
-    client_on as start_client_on, server_on as start_server_on, upgraded as start_upgraded,
+    Negotiated, client_on as start_client_on, server_on as start_server_on,
+    upgraded as start_upgraded,
 };
 pub use server_handshake::{UpgradeAccepted, UpgradeRefused, check_upgrade};
 pub use state::{CloseStatus, ConnectionInfo, ReadyState, UNCLEAN_CLOSE_CODE};
@@ -170,18 +172,19 @@ where
 }
 
 /// A WebSocket over a `stream` already upgraded by someone else (an HTTP
-/// server), as `side`, with the agreed subprotocol (empty for none). Must be
+/// server), as `side`, with what its handshake agreed (a `&str`: that
+/// subprotocol, empty for none, and no compression). Must be
 /// called inside a Tokio runtime.
 pub fn from_upgraded<S>(
     stream: S,
     side: Side,
-    protocol: &str,
+    negotiated: impl Into<Negotiated>,
     config: impl Into<Arc<Config>>,
 ) -> Result<WebSocket, ConnectError>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
 {
-    let (ws, task) = start_upgraded(stream, side, protocol, config)?;
+    let (ws, task) = start_upgraded(stream, side, negotiated, config)?;
     tokio::spawn(task);
     Ok(ws)
 }

@@ -13,6 +13,7 @@ use crate::{
     client_handshake,
     codec::{Role, Upgraded},
     config::Config,
+    deflate::DeflateParams,
     error::{ConnectError, Side, TlsConfigError},
     handle::WebSocket,
     http_service::Admission,
@@ -53,6 +54,7 @@ where
             requested_url: accepted.requested_url,
             selected_protocol: accepted.selected_protocol,
             admitted: accepted.admission.take_note(),
+            compression: ws.compression,
             ..ConnectionInfo::default()
         };
         Ok((ws, info, accepted.admission))
@@ -108,6 +110,7 @@ where
         let info = ConnectionInfo {
             requested_url: url.as_str().to_owned(),
             selected_protocol: agreed.selected_protocol,
+            compression: ws.compression,
             ..ConnectionInfo::default()
         };
         Ok((ws, info, Admission::default()))
@@ -115,14 +118,58 @@ where
     Ok(start(config, requested, handshake, "ws_client_on"))
 }
 
+/// What the two ends of a connection upgraded by someone else agreed on: the
+/// subprotocol (empty for none) and permessage-deflate, as
+/// [`check_upgrade`](crate::check_upgrade) chose them. A `&str` or `String`
+/// converts into one with that subprotocol and no compression.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Negotiated {
+    /// The subprotocol named in `Sec-WebSocket-Protocol`; empty for none.
+    pub protocol: String,
+    /// The permessage-deflate parameters answered in
+    /// `Sec-WebSocket-Extensions`, if any.
+    pub compression: Option<DeflateParams>,
+}
+
+impl Negotiated {
+    /// A connection with `protocol` (empty for none) and no compression.
+    pub fn protocol(protocol: impl Into<String>) -> Self {
+        Self {
+            protocol: protocol.into(),
+            compression: None,
+        }
+    }
+
+    /// Sets [`Negotiated::compression`].
+    #[must_use]
+    pub fn compression(mut self, compression: Option<DeflateParams>) -> Self {
+        self.compression = compression;
+        self
+    }
+}
+
+impl From<&str> for Negotiated {
+    fn from(protocol: &str) -> Self {
+        Self::protocol(protocol)
+    }
+}
+
+impl From<String> for Negotiated {
+    fn from(protocol: String) -> Self {
+        Self::protocol(protocol)
+    }
+}
+
 /// A connection over a `stream` whose opening handshake someone else has
-/// done (an HTTP server's upgrade): `side` is ours, `protocol` the
-/// subprotocol that was agreed (empty for none). It is open as soon as its
-/// task runs.
+/// done (an HTTP server's upgrade): `side` is ours, `negotiated` what the
+/// handshake agreed. It is open as soon as its task runs. With compression
+/// agreed, messages are compressed as [`Config::permessage_deflate`] says
+/// (its defaults when unset).
 pub fn upgraded<S>(
     stream: S,
     side: Side,
-    protocol: impl Into<String>,
+    negotiated: impl Into<Negotiated>,
     config: impl Into<Arc<Config>>,
 ) -> Result<(WebSocket, ConnectionTask), ConnectError>
 where
@@ -134,8 +181,13 @@ where
         Side::Client => Role::Client,
         Side::Server => Role::Server,
     };
+    let Negotiated {
+        protocol,
+        compression,
+    } = negotiated.into();
     let info = ConnectionInfo {
-        selected_protocol: protocol.into(),
+        selected_protocol: protocol,
+        compression,
         ..ConnectionInfo::default()
     };
     let handshake: Handshake = Box::pin(async move {
@@ -143,6 +195,7 @@ where
             stream: MaybeTlsStream::Other(Box::new(stream)),
             early: Bytes::new(),
             role,
+            compression,
         };
         Ok((ws, info, Admission::default()))
     });

@@ -24,13 +24,6 @@ pub(crate) struct Accepted {
     pub(crate) requested_url: String,
     pub(crate) selected_protocol: String,
     /// The permessage-deflate parameters agreed, if compression is on.
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "for the driver and ConnectionInfo, once they compress"
-        )
-    )]
     pub(crate) compression: Option<DeflateParams>,
     /// What the application's [`HttpService::admit`](crate::HttpService::admit)
     /// gave this connection to hold.
@@ -125,6 +118,7 @@ where
                 stream,
                 early,
                 role: Role::Server,
+                compression: accepted.compression,
             };
             Ok((upgraded, accepted))
         }

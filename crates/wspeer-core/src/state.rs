@@ -3,6 +3,8 @@
 
 use std::net::SocketAddr;
 
+use crate::deflate::DeflateParams;
+
 /// Godot's `WebSocketPeer.State`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ReadyState {
@@ -62,4 +64,8 @@ pub struct ConnectionInfo {
     /// Server: the note the application's `HttpService::admit` gave this
     /// connection ([`Admission::with_note`](crate::Admission::with_note)).
     pub admitted: Option<String>,
+    /// The permessage-deflate parameters agreed in the handshake, when
+    /// [`Config::permessage_deflate`](crate::Config::permessage_deflate) is
+    /// set and both ends wanted it.
+    pub compression: Option<DeflateParams>,
 }

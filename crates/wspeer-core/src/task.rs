@@ -195,6 +195,7 @@ fn accept_handshake(
             requested_url: accepted.requested_url,
             selected_protocol: accepted.selected_protocol,
             admitted: accepted.admission.take_note(),
+            compression: ws.compression,
         };
         Ok((ws, info, accepted.admission))
     }
@@ -295,6 +296,7 @@ mod tests {
                 stream,
                 early: bytes::Bytes::new(),
                 role: Role::Server,
+                compression: None,
             },
             shared,
         );

@@ -11,7 +11,7 @@ use super::{
     utf8::Utf8Stream,
 };
 use crate::{
-    deflate::{DeflateParams, InflateError, MessageInflater},
+    deflate::{DeflateParams, InflateError, MessageInflater, totals},
     error::Side,
     message::{Message, Payload},
 };
@@ -106,6 +106,7 @@ pub(crate) struct Decoder {
 
 impl Decoder {
     /// A decoder for our `role`, refusing messages over `max_message` bytes.
+    #[cfg(any(test, feature = "fuzzing"))]
     pub(crate) fn new(role: Role, max_message: usize) -> Self {
         Self::with_compression(role, max_message, None)
     }
@@ -419,6 +420,7 @@ impl Decoder {
                                 .feed(&out[before..])
                                 .map_err(|_| Violation::InvalidUtf8)?;
                         }
+                        totals::received(out.len(), partial.wire_len);
                         tight_vec(out)
                     }
                 };

@@ -156,10 +156,6 @@ impl FrameBits {
     }
 
     /// A final frame that carries a whole compressed message.
-    #[cfg_attr(
-        not(test),
-        expect(dead_code, reason = "for the writer, once it compresses")
-    )]
     pub(crate) fn compressed(opcode: OpCode) -> Self {
         Self {
             rsv1: true,

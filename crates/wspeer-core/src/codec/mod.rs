@@ -25,6 +25,8 @@ pub(crate) mod writer;
 
 use bytes::Bytes;
 
+use crate::deflate::DeflateParams;
+
 /// Which end of the connection we are: it decides which way frames are masked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Role {
@@ -41,6 +43,8 @@ pub(crate) struct Upgraded<S> {
     pub(crate) stream: S,
     pub(crate) early: Bytes,
     pub(crate) role: Role,
+    /// permessage-deflate, when the handshake agreed on it.
+    pub(crate) compression: Option<DeflateParams>,
 }
 
 /// How the peer broke the protocol, and the close code that tells it so.

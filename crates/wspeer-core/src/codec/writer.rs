@@ -13,7 +13,7 @@ use bytes::Bytes;
 
 use super::{
     Role,
-    header::{self, OpCode},
+    header::{self, FrameBits, OpCode},
     mask,
 };
 use crate::message::Message;
@@ -182,8 +182,18 @@ impl<'a> Batch<'a> {
 
     /// Adds a frame whose payload is copied from `payload`.
     pub(crate) fn push_slice(&mut self, opcode: OpCode, payload: &[u8]) {
+        self.push_frame(FrameBits::whole(opcode), payload);
+    }
+
+    /// Adds a data frame carrying a whole message compressed with
+    /// permessage-deflate (RSV1 set), copied from `compressed`.
+    pub(crate) fn push_compressed(&mut self, opcode: OpCode, compressed: &[u8]) {
+        self.push_frame(FrameBits::compressed(opcode), compressed);
+    }
+
+    fn push_frame(&mut self, bits: FrameBits, payload: &[u8]) {
         let mask = mask_key(self.role);
-        header::encode(&mut self.staging.bytes, opcode, payload.len(), mask);
+        header::encode_frame(&mut self.staging.bytes, bits, payload.len(), mask);
         self.stage(payload, mask);
     }
 

@@ -32,6 +32,8 @@ use crate::{
         writer::Backlog,
     },
     config::Config,
+    deflate::{DeflateParams, MessageDeflater},
+    error::Side,
     message::Message,
     state::CloseStatus,
 };
@@ -81,6 +83,9 @@ pub(crate) struct Connection {
     /// Answers to pings, sent with the next batch (at a frame boundary).
     pongs: VecDeque<Bytes>,
     backlog: Backlog,
+    /// Compresses the messages we send, when permessage-deflate was agreed
+    /// (boxed: a connection without it pays one pointer).
+    deflater: Option<Box<MessageDeflater>>,
     /// Payload bytes and messages staged since the last flush.
     unflushed: Unflushed,
     need_flush: bool,
@@ -96,12 +101,23 @@ pub(crate) struct Unflushed {
 
 impl Connection {
     /// A connection whose handshake is done; `early` is what arrived right
-    /// behind the handshake.
-    pub(crate) fn new(role: Role, config: &Config, early: Bytes, now: Instant) -> Self {
+    /// behind the handshake, `compression` what it agreed on permessage-deflate.
+    pub(crate) fn new(
+        role: Role,
+        config: &Config,
+        early: Bytes,
+        compression: Option<&DeflateParams>,
+        now: Instant,
+    ) -> Self {
         let interval = config.heartbeat_interval;
+        let side = match role {
+            Role::Server => Side::Server,
+            Role::Client => Side::Client,
+        };
+        let settings = config.permessage_deflate.unwrap_or_default();
         Self {
             role,
-            decoder: Decoder::new(role, config.inbound_buffer_size),
+            decoder: Decoder::with_compression(role, config.inbound_buffer_size, compression),
             unread: early,
             held: None,
             closing: Closing::default(),
@@ -110,6 +126,8 @@ impl Connection {
             ping_due: false,
             pongs: VecDeque::new(),
             backlog: Backlog::default(),
+            deflater: compression
+                .map(|params| Box::new(MessageDeflater::new(side, params, &settings))),
             unflushed: Unflushed::default(),
             need_flush: false,
         }

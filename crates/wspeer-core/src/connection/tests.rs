@@ -18,6 +18,9 @@ use crate::{
     shared::Taken,
 };
 
+/// permessage-deflate through the machine.
+mod deflate;
+
 const BUDGET: usize = 64;
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -35,13 +38,25 @@ struct Sim {
     /// Everything the socket took, decoded by a client.
     wire: Vec<u8>,
     peer_closed: bool,
+    /// permessage-deflate, as agreed in the handshake.
+    compression: Option<DeflateParams>,
 }
 
 impl Sim {
     fn new(config: Config) -> Self {
+        Self::compressed(config, None)
+    }
+
+    fn compressed(config: Config, compression: Option<DeflateParams>) -> Self {
         let now = Instant::now();
         Self {
-            conn: Connection::new(Role::Server, &config, Bytes::new(), now),
+            conn: Connection::new(
+                Role::Server,
+                &config,
+                Bytes::new(),
+                compression.as_ref(),
+                now,
+            ),
             now,
             inbox: VecDeque::new(),
             room: usize::MAX,
@@ -49,6 +64,7 @@ impl Sim {
             socket_takes: usize::MAX,
             wire: Vec::new(),
             peer_closed: false,
+            compression,
         }
     }
 
@@ -136,7 +152,8 @@ impl Sim {
 
     /// The frames the peer has received so far.
     fn peer_got(&self) -> Vec<Event> {
-        let mut decoder = Decoder::new(Role::Client, 1 << 20);
+        let mut decoder =
+            Decoder::with_compression(Role::Client, 1 << 20, self.compression.as_ref());
         let mut input = &self.wire[..];
         let mut events = Vec::new();
         while let Some(event) = decoder.decode(&mut input).expect("valid frames") {

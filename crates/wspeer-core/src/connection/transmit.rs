@@ -9,6 +9,7 @@ use crate::{
         header::OpCode,
         writer::{Backlog, Batch, Staging},
     },
+    deflate::totals,
     message::Message,
     shared::Taken,
 };
@@ -67,7 +68,16 @@ impl Connection {
             } else {
                 OpCode::Binary
             };
-            batch.push(opcode, message.payload());
+            let payload = message.payload();
+            match &mut self.deflater {
+                Some(deflater) if deflater.should_compress(payload.len()) => {
+                    deflater.compress_with(payload, |compressed| {
+                        batch.push_compressed(opcode, compressed);
+                        totals::sent(payload.len(), compressed.len());
+                    });
+                }
+                _ => batch.push(opcode, payload),
+            }
             frames += 1;
         }
         self.unflushed.bytes += taken.bytes;
@@ -76,6 +86,10 @@ impl Connection {
             && let Some(payload) = self.closing.take_frame()
         {
             tracing::trace!("sending close frame");
+            // No data message follows: a kept compressor is not needed again.
+            if let Some(deflater) = &mut self.deflater {
+                deflater.release();
+            }
             batch.push_slice(OpCode::Close, &payload);
             frames += 1;
         }

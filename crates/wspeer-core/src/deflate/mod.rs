@@ -8,7 +8,8 @@
 //! - `pool`: the per-thread compressors and decompressors used when there is
 //!   no context takeover, so that an idle connection holds none;
 //! - `inflate`: received messages, inflated with a hard output limit;
-//! - `compress`: messages we send.
+//! - `compress`: messages we send;
+//! - `totals`: what compression saved, process-wide ([`compression_totals`]).
 //!
 //! The decoder (`codec::decoder`) inflates compressed messages as their
 //! frames arrive; the writer compresses with [`MessageDeflater`] and sets RSV1
@@ -21,11 +22,13 @@ pub(crate) mod negotiate;
 pub(crate) mod params;
 pub(crate) mod pool;
 pub(crate) mod settings;
+pub(crate) mod totals;
 
 pub use compress::MessageDeflater;
 pub use inflate::{InflateError, MessageInflater};
 pub use params::DeflateParams;
 pub use settings::{DEFAULT_THRESHOLD, DeflateConfig};
+pub use totals::{CompressionTotals, compression_totals};
 
 #[cfg(test)]
 mod negotiate_tests;

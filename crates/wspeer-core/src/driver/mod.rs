@@ -63,7 +63,13 @@ fn now() -> std::time::Instant {
 
 impl<S: Transport> Driver<S> {
     pub(crate) fn new(upgraded: Upgraded<S>, shared: Arc<Shared>) -> Self {
-        let conn = Connection::new(upgraded.role, &shared.config, upgraded.early, now());
+        let conn = Connection::new(
+            upgraded.role,
+            &shared.config,
+            upgraded.early,
+            upgraded.compression.as_ref(),
+            now(),
+        );
         Self {
             stream: upgraded.stream,
             conn,

@@ -45,7 +45,7 @@ pub fn connection_machine(data: &[u8]) {
         .heartbeat_interval(heartbeat)
         .close_timeout(CLOSE_TIMEOUT);
     let mut sim = Sim {
-        conn: Connection::new(role, &config, Bytes::new(), Instant::now()),
+        conn: Connection::new(role, &config, Bytes::new(), None, Instant::now()),
         now: Instant::now(),
         room: 1 + usize::from(setup >> 4 & 3),
         inbox: VecDeque::new(),

@@ -52,6 +52,7 @@ pub fn server_input(data: &[u8]) {
                 shared.set_open(ConnectionInfo {
                     requested_url: accepted.requested_url,
                     selected_protocol: accepted.selected_protocol,
+                    compression: accepted.compression,
                     ..ConnectionInfo::default()
                 });
                 Driver::new(stream, shared.clone()).run().await;
