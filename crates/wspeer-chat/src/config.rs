@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use wspeer_core::TlsOptions;
+use wspeer_core::{DeflateConfig, TlsOptions};
 
 use crate::{api::ApiToken, auth::Auth, backend::Backend};
 
@@ -72,6 +72,10 @@ pub struct ChatConfig {
     /// The bearer token of the HTTP API ([`crate::api`]). Default none: the
     /// API is off.
     pub api_token: Option<ApiToken>,
+    /// permessage-deflate with clients that offer it (every browser does;
+    /// Godot does not, and sees no change). Default on, without context
+    /// takeover, so an idle connection holds no compressor; `None`: off.
+    pub compression: Option<DeflateConfig>,
 }
 
 impl Default for ChatConfig {
@@ -92,6 +96,7 @@ impl Default for ChatConfig {
                 .max_pending_handshakes_per_ip,
             auth: None,
             api_token: None,
+            compression: Some(DeflateConfig::default()),
         }
     }
 }

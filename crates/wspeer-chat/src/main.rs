@@ -68,6 +68,10 @@ struct Args {
     /// mute. Default: the API is off.
     #[arg(long, value_name = "FILE")]
     api_token: Option<PathBuf>,
+    /// Do not compress messages (permessage-deflate), even with clients that
+    /// offer it. Default: compressed with browsers, without context takeover.
+    #[arg(long)]
+    no_compression: bool,
     /// Log filter, as RUST_LOG (for example "info" or "wspeer_chat=debug").
     #[arg(long, default_value = "info")]
     log: String,
@@ -108,6 +112,9 @@ async fn serve(args: Args) -> Result<(), String> {
     config.allowed_origins = args.allowed_origins;
     config.max_pending_handshakes = args.max_pending_handshakes;
     config.max_pending_handshakes_per_ip = args.max_pending_handshakes_per_ip;
+    if args.no_compression {
+        config.compression = None;
+    }
     if let Some(path) = &args.auth_secret {
         config.auth = Some(wspeer_chat::auth::Auth::from_file(path)?);
     }

@@ -137,12 +137,50 @@ impl Metrics {
                 &self.cluster_received,
             ),
         ];
+        let deflate = wspeer_core::compression_totals();
+        let compression = [
+            (
+                "wspeer_chat_compressed_messages_out_total",
+                "Messages sent compressed (permessage-deflate).",
+                deflate.sent_messages,
+            ),
+            (
+                "wspeer_chat_compressed_payload_bytes_out_total",
+                "Their payload bytes before compression.",
+                deflate.sent_payload_bytes,
+            ),
+            (
+                "wspeer_chat_compressed_wire_bytes_out_total",
+                "Their payload bytes on the wire, compressed.",
+                deflate.sent_wire_bytes,
+            ),
+            (
+                "wspeer_chat_compressed_messages_in_total",
+                "Compressed messages received.",
+                deflate.received_messages,
+            ),
+            (
+                "wspeer_chat_compressed_payload_bytes_in_total",
+                "Their payload bytes once inflated.",
+                deflate.received_payload_bytes,
+            ),
+            (
+                "wspeer_chat_compressed_wire_bytes_in_total",
+                "Their payload bytes on the wire, compressed.",
+                deflate.received_wire_bytes,
+            ),
+        ];
         let mut out = String::new();
-        for (name, kind, help, value) in rows {
+        let mut row = |name: &str, kind: &str, help: &str, value: u64| {
             out.push_str(&format!(
-                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {}\n",
-                value.load(Relaxed)
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"
             ));
+        };
+        for (name, kind, help, value) in rows {
+            row(name, kind, help, value.load(Relaxed));
+        }
+        for (name, help, value) in compression {
+            row(name, "counter", help, value);
         }
         out
     }

@@ -97,6 +97,7 @@ impl Server {
                 hub: self.hub.clone(),
             });
         config.tls = self.config.tls.clone();
+        config.permessage_deflate = self.config.compression;
         config
     }
 

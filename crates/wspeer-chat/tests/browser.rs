@@ -82,7 +82,12 @@ async fn chromium_chats_with_a_wspeer_client() {
         next_text(&mut rust).await,
         format!("{browser_id} Says: hello from chromium")
     );
-    rust.send(Message::text("hello from rust")).await.unwrap();
+    // Long enough to go compressed (over the 128-byte threshold).
+    let long = format!(
+        "{} hello from rust",
+        "the quick brown fox jumps over the lazy dog".repeat(8)
+    );
+    rust.send(Message::text(long.clone())).await.unwrap();
 
     let output = timeout(WAIT, browser.wait_with_output())
         .await
@@ -96,7 +101,17 @@ async fn chromium_chats_with_a_wspeer_client() {
     );
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines[0], "joined");
-    assert!(lines[1].starts_with("received [") && lines[1].ends_with("] Says: hello from rust"));
+    assert!(
+        lines[1].starts_with("received [") && lines[1].ends_with(&format!("] Says: {long}")),
+        "{}",
+        lines[1]
+    );
+    // Chromium offered permessage-deflate and the chat took it up, without
+    // context takeover either way: the long line above came compressed.
+    assert_eq!(
+        lines[2],
+        "extensions permessage-deflate; server_no_context_takeover; client_no_context_takeover"
+    );
     // Closing the browser is the page leaving the room.
     assert_eq!(
         next_text(&mut rust).await,

@@ -293,3 +293,65 @@ async fn five_hundred_clients_in_one_room() {
             .unwrap();
     }
 }
+
+/// A value of the Prometheus text `metrics`.
+fn metric(metrics: &str, name: &str) -> u64 {
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in {metrics}"))
+}
+
+/// A client offering permessage-deflate, as browsers do.
+async fn compressing_client(chat: &Node) -> WebSocket {
+    let config = Config::default()
+        .supported_protocols(["demo-chat"])
+        .permessage_deflate(wspeer_core::DeflateConfig::default());
+    timeout(WAIT, wspeer_core::connect_with(&chat.url(), config))
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+/// Clients that offer permessage-deflate get it (demo clients, which offer
+/// nothing, see no change), and `/metrics` shows what it saved.
+#[tokio::test]
+async fn compression_with_clients_that_offer_it_shown_in_metrics() {
+    let chat = Node::start_with(ChatConfig::default()).await;
+    let mut plain = chat.client().await;
+    assert_eq!(plain.info().compression, None);
+    let mut browser = compressing_client(&chat).await;
+    let params = browser.info().compression.expect("compression agreed");
+    assert!(params.server_no_context_takeover && params.client_no_context_takeover);
+    let browser_id = next_text(&mut plain).await;
+    let browser_id = browser_id.strip_suffix(" connected").unwrap().to_owned();
+
+    let line = "meet me at the north gate at nine, bring the map and the lantern. ".repeat(20);
+    send(&plain, &line).await;
+    let said = wait_for(&mut browser, |l| l.ends_with("lantern. ")).await;
+    assert!(said.ends_with(&line), "{said}");
+    send(&browser, &line).await;
+    assert_eq!(
+        next_text(&mut plain).await,
+        format!("{browser_id} Says: {line}")
+    );
+
+    let metrics = chat.http_get("/metrics").await;
+    let payload = metric(&metrics, "wspeer_chat_compressed_payload_bytes_out_total");
+    let wire = metric(&metrics, "wspeer_chat_compressed_wire_bytes_out_total");
+    assert!(metric(&metrics, "wspeer_chat_compressed_messages_out_total") >= 1);
+    assert!(
+        payload >= line.len() as u64 && wire * 4 < payload,
+        "{payload} -> {wire}"
+    );
+    assert!(metric(&metrics, "wspeer_chat_compressed_messages_in_total") >= 1);
+}
+
+#[tokio::test]
+async fn compression_can_be_turned_off() {
+    let mut config = ChatConfig::default();
+    config.compression = None;
+    let chat = Node::start_with(config).await;
+    let browser = compressing_client(&chat).await;
+    assert_eq!(browser.info().compression, None);
+}
