@@ -389,3 +389,16 @@ pub fn slow_handshakes(flags: &Flags) -> anyhow::Result<bool> {
     out(&text)?;
     Ok(report.fresh_failed == 0 && report.health_failed == 0)
 }
+
+/// `deflate`: echo with permessage-deflate in each mode against none.
+pub fn deflate(flags: &Flags) -> anyhow::Result<bool> {
+    flags.only(&["connections", "duration", "rounds", "idle"])?;
+    let bench = crate::deflate_echo::DeflateBench {
+        exe: std::env::current_exe()?,
+        connections: flags.get("connections", 10)?,
+        duration: flags.seconds("duration", std::time::Duration::from_secs(3))?,
+        rounds: flags.get("rounds", 3)?,
+        idle: flags.get("idle", 5000)?,
+    };
+    crate::deflate_echo::run(&bench)
+}

@@ -23,6 +23,7 @@
 pub mod chat_fanout;
 pub mod cli;
 pub mod commands;
+pub mod deflate_echo;
 pub mod frame;
 pub mod gameloop;
 pub mod handshakes;

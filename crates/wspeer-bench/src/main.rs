@@ -13,6 +13,7 @@
 //! cargo run --release -p wspeer-bench -- chat-fanout [--clients 10,50,100] [--rate 10] [--duration 5]
 //! cargo run --release -p wspeer-bench -- slow-handshakes --server <kind> | --connect <addr> [--pid PID]
 //!     [--attackers 5000] [--sources 1] [--duration 10] [--protocol demo-chat --path /test/ --health /healthz]
+//! cargo run --release -p wspeer-bench -- deflate [--connections 10] [--duration 3] [--rounds 3] [--idle 5000]
 //! ```
 //!
 //! Servers: wspeer-async, wspeer-poll, tungstenite, fastwebsockets, raw-tcp.
@@ -21,7 +22,7 @@ use std::process::ExitCode;
 
 use wspeer_bench::{cli::Flags, commands, servers::ServerKind};
 
-const USAGE: &str = "usage: wspeer-bench <all | server | load | idle-memory | handshakes | gameloop | idle-poll | chat-fanout | slow-handshakes> [flags]
+const USAGE: &str = "usage: wspeer-bench <all | server | load | idle-memory | handshakes | gameloop | idle-poll | chat-fanout | slow-handshakes | deflate> [flags]
   all          every workload against every server; prints a markdown report
   server       run one echo server: server <kind> <addr> [--cpu N]; prints its port
   load         one echo workload: --server <kind> or --connect <addr> [--raw]
@@ -30,7 +31,8 @@ const USAGE: &str = "usage: wspeer-bench <all | server | load | idle-memory | ha
   gameloop     latency of 60 Hz facade clients against async-core clients
   idle-poll    nanoseconds per idle WebSocketPeer::poll()
   chat-fanout  deliveries per second and latency of N chat clients in one room
-  slow-handshakes  fresh clients' handshake times during a slow-handshake attack";
+  slow-handshakes  fresh clients' handshake times during a slow-handshake attack
+  deflate      echo with permessage-deflate (off, no takeover, takeover): CPU, wire bytes, idle memory";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -45,6 +47,7 @@ fn main() -> ExitCode {
         "idle-poll" => commands::idle_poll(&flags),
         "chat-fanout" => commands::chat_fanout(&flags),
         "slow-handshakes" => commands::slow_handshakes(&flags),
+        "deflate" => commands::deflate(&flags),
         _ => {
             eprintln!("{USAGE}");
             let names: Vec<&str> = ServerKind::ALL.iter().map(|kind| kind.name()).collect();

@@ -58,6 +58,18 @@ impl ServerProcess {
         cpu: Option<usize>,
         wrapper: &[String],
     ) -> anyhow::Result<Self> {
+        Self::spawn_with_env(exe, kind, cpu, wrapper, &[])
+    }
+
+    /// [`Self::spawn`] with `env` added to the child's environment (the
+    /// servers read their variants from it, such as `WSPEER_BENCH_DEFLATE`).
+    pub fn spawn_with_env(
+        exe: &Path,
+        kind: ServerKind,
+        cpu: Option<usize>,
+        wrapper: &[String],
+        env: &[(&str, &str)],
+    ) -> anyhow::Result<Self> {
         let mut command = match wrapper.split_first() {
             Some((program, args)) => {
                 let mut c = Command::new(program);
@@ -67,6 +79,7 @@ impl ServerProcess {
             None => Command::new(exe),
         };
         command.args(["server", kind.name(), "127.0.0.1:0"]);
+        command.envs(env.iter().copied());
         if let Some(cpu) = cpu {
             command.args(["--cpu", &cpu.to_string()]);
         }

@@ -11,6 +11,8 @@ use super::OnBound;
 /// read buffer size in `WSPEER_BENCH_READ_BUFFER` (bytes) to see what that
 /// setting costs; the reports always use the default. `WSPEER_BENCH_TRIM=1`
 /// runs it as the server binaries do, with `trim_memory_periodically`.
+/// `WSPEER_BENCH_DEFLATE` turns permessage-deflate on
+/// ([`crate::deflate_echo::Mode`]).
 pub fn run(addr: &str, on_bound: OnBound<'_>) -> anyhow::Result<()> {
     serve_each(addr, on_bound, |mut ws| async move {
         while let Some(message) = ws.recv().await {
@@ -42,6 +44,9 @@ where
     let mut config = Config::default();
     if let Ok(bytes) = std::env::var("WSPEER_BENCH_READ_BUFFER") {
         config = config.read_buffer_size(bytes.parse()?);
+    }
+    if let Ok(mode) = std::env::var("WSPEER_BENCH_DEFLATE") {
+        config.permessage_deflate = crate::deflate_echo::Mode::parse(&mode)?.settings();
     }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

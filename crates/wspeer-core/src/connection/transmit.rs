@@ -69,14 +69,17 @@ impl Connection {
                 OpCode::Binary
             };
             let payload = message.payload();
-            match &mut self.deflater {
-                Some(deflater) if deflater.should_compress(payload.len()) => {
-                    deflater.compress_with(payload, |compressed| {
+            let compressed = match &mut self.deflater {
+                Some(deflater) if deflater.should_compress(payload.len()) => deflater
+                    .compress_if_smaller(payload, |compressed| {
                         batch.push_compressed(opcode, compressed);
                         totals::sent(payload.len(), compressed.len());
-                    });
-                }
-                _ => batch.push(opcode, payload),
+                    })
+                    .is_some(),
+                _ => false,
+            };
+            if !compressed {
+                batch.push(opcode, payload);
             }
             frames += 1;
         }

@@ -69,7 +69,7 @@ fn without_compression_agreed_every_frame_is_plain() {
 fn pongs_and_pings_are_never_compressed() {
     let mut sim = compressing(DeflateConfig::default().threshold(0), no_takeover());
     sim.feed(&frame(0x9, true, &[b'p'; 125]));
-    sim.send("x");
+    sim.send(&"x".repeat(100));
     sim.transmit();
     assert_eq!(first_bytes(&sim.wire), [0x8A, 0xC1]);
 }
@@ -167,5 +167,39 @@ fn a_corrupt_stream_fails_with_1007() {
         matches!(sim.end(), Some(End::Fail(1007, _))),
         "{:?}",
         sim.end()
+    );
+}
+
+/// Bytes that do not compress go plain (deflate would make them larger);
+/// with takeover the context restarts, so the next compressed message still
+/// inflates on the peer's side.
+#[test]
+fn what_does_not_compress_goes_plain_and_the_peer_stays_in_step() {
+    let settings = DeflateConfig::default().send_context_takeover(true);
+    let params = DeflateParams {
+        client_no_context_takeover: true,
+        ..DeflateParams::default()
+    };
+    let mut sim = compressing(settings, params);
+    let mut x = 1u32;
+    let noise: Vec<u8> = (0..3000)
+        .map(|_| {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            (x >> 16) as u8
+        })
+        .collect();
+    let line = chatty(1000);
+    sim.send(&line);
+    sim.outbox.push_back(Message::binary(noise.clone()));
+    sim.send(&line);
+    sim.transmit();
+    assert_eq!(first_bytes(&sim.wire), [0xC1, 0x82, 0xC1]);
+    assert_eq!(
+        sim.peer_got(),
+        [
+            msg(&line),
+            Event::Message(Message::binary(noise)),
+            msg(&line)
+        ]
     );
 }
