@@ -400,5 +400,6 @@ pub fn deflate(flags: &Flags) -> anyhow::Result<bool> {
         rounds: flags.get("rounds", 3)?,
         idle: flags.get("idle", 5000)?,
     };
-    crate::deflate_echo::run(&bench)
+    out(&crate::deflate_echo::run(&bench)?)?;
+    Ok(true)
 }

@@ -138,8 +138,8 @@ struct Cell {
     wire_down: f64,
 }
 
-/// Runs every round and prints a markdown report; false if an echo failed.
-pub fn run(bench: &DeflateBench) -> anyhow::Result<bool> {
+/// Runs every round; returns the markdown report. Fails if an echo was wrong.
+pub fn run(bench: &DeflateBench) -> anyhow::Result<String> {
     process::raise_nofile();
     let cpus = process::cpu_count();
     let (server_cpu, client_cpu) = if cpus >= 2 {
@@ -176,8 +176,7 @@ pub fn run(bench: &DeflateBench) -> anyhow::Result<bool> {
     for mode in Mode::ALL {
         memory.push(idle_memory(&bench.exe, mode, bench.idle, server_cpu)?);
     }
-    println!("{}", render(bench, &payloads, &cells, &memory));
-    Ok(true)
+    Ok(render(bench, &payloads, &cells, &memory))
 }
 
 fn echo_cell(
