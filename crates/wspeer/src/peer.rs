@@ -408,6 +408,14 @@ impl WebSocketPeer {
         &self.view.info.selected_protocol
     }
 
+    /// The permessage-deflate parameters agreed, once open; `None` when
+    /// compression is off (the default, as in Godot) or the other side
+    /// declined it. Turn it on with [`Config::permessage_deflate`] in
+    /// [`Self::set_config`].
+    pub fn compression(&self) -> Option<wspeer_core::DeflateParams> {
+        self.view.info.compression
+    }
+
     /// Turns `TCP_NODELAY` on or off: on the live connection if there is one, and
     /// for the next ones. On by default, as in Godot.
     pub fn set_no_delay(&mut self, enabled: bool) {

@@ -144,3 +144,33 @@ fn messages_arrive_once_and_in_order() {
     server.poll();
     assert_eq!(server.available_packet_count(), 0);
 }
+
+fn compressing() -> WebSocketPeer {
+    let mut peer = WebSocketPeer::new();
+    peer.set_config(wspeer_core::Config::default().permessage_deflate(Default::default()));
+    peer
+}
+
+/// permessage-deflate is a `Config` setting in the facade too, off by
+/// default: both ends must want it, and then messages travel compressed.
+#[test]
+fn compression_when_both_sides_set_it() {
+    let (server, client) = pair();
+    assert_eq!((server.compression(), client.compression()), (None, None));
+
+    let (mut server, mut client) = pair_with(compressing(), WebSocketPeer::new());
+    assert_eq!((server.compression(), client.compression()), (None, None));
+    client.send_text("plain").unwrap();
+    wait_packets(&mut server, 1);
+    assert_eq!(&server.get_packet().unwrap()[..], b"plain");
+
+    let (mut server, mut client) = pair_with(compressing(), compressing());
+    let agreed = server.compression().expect("agreed");
+    assert_eq!(client.compression(), Some(agreed));
+    let line = "player 7 moved to the market square and bought bread. ".repeat(40);
+    let before = wspeer_core::compression_totals();
+    client.send_text(&line).unwrap();
+    wait_packets(&mut server, 1);
+    assert_eq!(server.get_message().unwrap().as_text(), Some(line.as_str()));
+    assert!(wspeer_core::compression_totals().received_messages > before.received_messages);
+}

@@ -210,16 +210,24 @@ fn echo_cell(
         let cpu = server.cpu_time()?.saturating_sub(cpu_before);
         let after = compression_totals();
         let payload_bytes: u64 = echoed.1;
+        ensure!(
+            mode != Mode::Off || after == totals,
+            "compressed messages without compression"
+        );
         let n = echoed.0.max(1) as f64;
-        let (wire_up, wire_down) = match mode {
-            Mode::Off => (payload_bytes as f64 / n, payload_bytes as f64 / n),
-            _ => (
-                (after.sent_wire_bytes - totals.sent_wire_bytes) as f64
-                    / (after.sent_messages - totals.sent_messages).max(1) as f64,
-                (after.received_wire_bytes - totals.received_wire_bytes) as f64
-                    / (after.received_messages - totals.received_messages).max(1) as f64,
-            ),
+        // Messages that went plain (too small, or not smaller compressed)
+        // take their payload; compressed ones what the totals counted.
+        let wire = |compressed_payload: u64, compressed_wire: u64| {
+            (payload_bytes.saturating_sub(compressed_payload) + compressed_wire) as f64 / n
         };
+        let wire_up = wire(
+            after.sent_payload_bytes - totals.sent_payload_bytes,
+            after.sent_wire_bytes - totals.sent_wire_bytes,
+        );
+        let wire_down = wire(
+            after.received_payload_bytes - totals.received_payload_bytes,
+            after.received_wire_bytes - totals.received_wire_bytes,
+        );
         Ok(Cell {
             messages: echoed.0,
             server_us_per_message: cpu.as_secs_f64() * 1e6 / n,
