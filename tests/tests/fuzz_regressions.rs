@@ -1,5 +1,5 @@
-//! Replays every input in `fuzz/regressions/server_input/` and
-//! `fuzz/regressions/connection/` through the fuzz targets' entry points: the
+//! Replays every input in `fuzz/regressions/server_input/` (a compressed
+//! session among them) and `fuzz/regressions/connection/` through the fuzz targets' entry points: the
 //! seeds and every crash the fuzzer ever found stay fixed. `fuzz/run.sh` runs
 //! the fuzzer itself (nightly toolchain).
 

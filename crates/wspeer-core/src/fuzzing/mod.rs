@@ -36,7 +36,13 @@ pub fn server_input(data: &[u8]) {
             Config::default()
                 .inbound_buffer_size(4096)
                 .max_queued_packets(8)
-                .supported_protocols(["chat"]),
+                .supported_protocols(["chat"])
+                // Inputs that offer it exercise inflating, with a kept context.
+                .permessage_deflate(
+                    crate::DeflateConfig::default()
+                        .receive_context_takeover(true)
+                        .send_context_takeover(true),
+                ),
         );
         let (mut client, server) = tokio::io::duplex(16 * 1024);
         let shared = Shared::new(config.clone(), String::new());
