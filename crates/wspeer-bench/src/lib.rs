@@ -21,6 +21,7 @@
 //! ```
 
 pub mod chat_fanout;
+pub mod chat_soak;
 pub mod cli;
 pub mod commands;
 pub mod frame;
@@ -30,6 +31,7 @@ pub mod idle_poll;
 pub mod load;
 pub mod memory;
 pub mod process;
+pub mod redis_server;
 pub mod report;
 pub mod servers;
 pub mod slow_handshakes;
