@@ -18,7 +18,7 @@ use anyhow::Context;
 use wspeer_chat::ChatConfig;
 use wspeer_core::{Config, Message};
 
-use crate::load::new_histogram;
+use crate::{load::new_histogram, redis_server::RedisServer};
 
 /// What a fan-out run measured.
 #[derive(Debug)]
@@ -107,43 +107,6 @@ pub fn run(
 
 fn redis_server_used(redis: bool, servers: usize) -> bool {
     redis || servers > 1
-}
-
-/// A `redis-server` on a free loopback port, stopped when dropped.
-struct RedisServer {
-    child: std::process::Child,
-    port: u16,
-}
-
-impl RedisServer {
-    fn start() -> anyhow::Result<Self> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
-        let child = std::process::Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .context("start redis-server (apt-get install redis-server)")?;
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            anyhow::ensure!(Instant::now() < deadline, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Ok(Self { child, port })
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// Per receiver: the next sequence number expected from each sender.

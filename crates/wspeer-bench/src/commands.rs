@@ -303,6 +303,52 @@ pub fn chat_fanout(flags: &Flags) -> anyhow::Result<bool> {
     Ok(reports.iter().all(|r| r.errors == 0))
 }
 
+/// `chat-soak`: clients in rooms of real `wspeer-chat` processes for minutes,
+/// dropping and resuming at random; every line checked delivered exactly once
+/// to every member. Fails when the check does.
+pub fn chat_soak(flags: &Flags) -> anyhow::Result<bool> {
+    flags.only(&[
+        "clients",
+        "rooms",
+        "duration-secs",
+        "line-rate",
+        "disconnect-rate",
+        "away-max",
+        "history",
+        "server-rate",
+        "servers",
+        "seed",
+        "drain-timeout",
+        "chat-bin",
+        "out",
+    ])?;
+    use crate::chat_soak::{SoakConfig, default_binary, run};
+    let chat_bin = match flags.text("chat-bin") {
+        Some(path) => path.into(),
+        None => default_binary()?,
+    };
+    let mut config = SoakConfig::new(chat_bin);
+    config.clients = flags.get("clients", config.clients)?;
+    config.rooms = flags.get("rooms", config.rooms)?;
+    config.duration = flags.seconds("duration-secs", config.duration)?;
+    config.line_rate = flags.get("line-rate", config.line_rate)?;
+    config.disconnect_rate = flags.get("disconnect-rate", config.disconnect_rate)?;
+    config.away_max = flags.seconds("away-max", config.away_max)?;
+    config.history = flags.get("history", config.history)?;
+    config.server_rate = flags.get("server-rate", config.server_rate)?;
+    config.servers = flags.get("servers", config.servers)?;
+    config.redis = flags.switch("--redis");
+    config.seed = flags.get("seed", config.seed)?;
+    config.drain_timeout = flags.seconds("drain-timeout", config.drain_timeout)?;
+    let report = run(&config)?;
+    let text = report.render();
+    if let Some(path) = flags.text("out") {
+        std::fs::write(path, &text).with_context(|| format!("writing {path}"))?;
+    }
+    out(&text)?;
+    Ok(report.ok())
+}
+
 /// `slow-handshakes`: a slow-handshake attack on a server it starts
 /// (`--server KIND`) or on one already running (`--connect ADDR`, with
 /// `--pid PID` for its memory), and what fresh clients see meanwhile.

@@ -8,7 +8,9 @@
 //! to the other CPU drives them ([`load`]) and checks every echo. It also
 //! measures idle memory per connection ([`memory`]), handshakes per second
 //! ([`handshakes`]), the latency a 60 Hz game loop sees through the facade
-//! ([`gameloop`]) and the cost of an idle `poll()` ([`idle_poll`]).
+//! ([`gameloop`]) and the cost of an idle `poll()` ([`idle_poll`]), and it
+//! soaks the chat server: clients dropping and resuming for minutes, every line
+//! checked delivered exactly once ([`chat_soak`]).
 //!
 //! It makes no timing assertion and is not a test suite: it reports figures and
 //! their ratios to a baseline measured in the same run ([`report`]), because
@@ -21,6 +23,7 @@
 //! ```
 
 pub mod chat_fanout;
+pub mod chat_soak;
 pub mod cli;
 pub mod commands;
 pub mod deflate_echo;
@@ -31,6 +34,7 @@ pub mod idle_poll;
 pub mod load;
 pub mod memory;
 pub mod process;
+pub mod redis_server;
 pub mod report;
 pub mod servers;
 pub mod slow_handshakes;

@@ -11,6 +11,8 @@
 //! cargo run --release -p wspeer-bench -- gameloop [--clients 32] [--duration 5]
 //! cargo run --release -p wspeer-bench -- idle-poll [--polls 2000000]
 //! cargo run --release -p wspeer-bench -- chat-fanout [--clients 10,50,100] [--rate 10] [--duration 5]
+//! cargo run --release -p wspeer-bench -- chat-soak [--clients 1000] [--rooms 20] [--duration-secs 180]
+//!     [--line-rate 0.5] [--disconnect-rate 2] [--away-max 3] [--history 1000] [--servers 1] [--redis]
 //! cargo run --release -p wspeer-bench -- slow-handshakes --server <kind> | --connect <addr> [--pid PID]
 //!     [--attackers 5000] [--sources 1] [--duration 10] [--protocol demo-chat --path /test/ --health /healthz]
 //! cargo run --release -p wspeer-bench -- deflate [--connections 10] [--duration 3] [--rounds 3] [--idle 5000]
@@ -22,7 +24,7 @@ use std::process::ExitCode;
 
 use wspeer_bench::{cli::Flags, commands, servers::ServerKind};
 
-const USAGE: &str = "usage: wspeer-bench <all | server | load | idle-memory | handshakes | gameloop | idle-poll | chat-fanout | slow-handshakes | deflate> [flags]
+const USAGE: &str = "usage: wspeer-bench <all | server | load | idle-memory | handshakes | gameloop | idle-poll | chat-fanout | chat-soak | slow-handshakes | deflate> [flags]
   all          every workload against every server; prints a markdown report
   server       run one echo server: server <kind> <addr> [--cpu N]; prints its port
   load         one echo workload: --server <kind> or --connect <addr> [--raw]
@@ -31,6 +33,7 @@ const USAGE: &str = "usage: wspeer-bench <all | server | load | idle-memory | ha
   gameloop     latency of 60 Hz facade clients against async-core clients
   idle-poll    nanoseconds per idle WebSocketPeer::poll()
   chat-fanout  deliveries per second and latency of N chat clients in one room
+  chat-soak    chat clients in rooms dropping and resuming for minutes; every line checked exactly once
   slow-handshakes  fresh clients' handshake times during a slow-handshake attack
   deflate      echo with permessage-deflate (off, no takeover, takeover): CPU, wire bytes, idle memory";
 
@@ -46,6 +49,7 @@ fn main() -> ExitCode {
         "gameloop" => commands::gameloop(&flags),
         "idle-poll" => commands::idle_poll(&flags),
         "chat-fanout" => commands::chat_fanout(&flags),
+        "chat-soak" => commands::chat_soak(&flags),
         "slow-handshakes" => commands::slow_handshakes(&flags),
         "deflate" => commands::deflate(&flags),
         _ => {

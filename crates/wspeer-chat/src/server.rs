@@ -83,7 +83,10 @@ impl Server {
         let mut config = Config::default()
             .supported_protocols([PROTOCOL])
             .inbound_buffer_size(self.config.max_message_size)
-            .max_queued_packets(self.config.send_queue)
+            // A join or resume queues the room's history at once, on top of
+            // the live lines: room for both, or a long replay would close its
+            // client as too slow (welcome and gap notice come with it).
+            .max_queued_packets(self.config.send_queue + self.config.history + 2)
             // The send queue is counted in messages; bytes follow from the sizes.
             .outbound_buffer_size(0)
             .max_pending_handshakes(self.config.max_pending_handshakes)

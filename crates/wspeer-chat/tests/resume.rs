@@ -95,6 +95,38 @@ async fn a_resume_gets_exactly_what_it_missed_then_the_live_lines() {
 }
 
 #[tokio::test]
+async fn a_replay_longer_than_the_send_queue_comes_whole() {
+    // More missed lines than a client's send queue holds (256): the replay
+    // must not count as a slow reader (found by the bench's chat soak).
+    const AWAY: u64 = 600;
+    let config = config(1000);
+    assert!(AWAY as usize > config.send_queue);
+    let chat = Node::start_with(config).await;
+    let mut talker = chat.client().await;
+    let mut page = ids_client(chat.port, "ids=1").await;
+    wait_for(&mut talker, |l| l.ends_with(" connected")).await;
+    send(&talker, "before").await;
+    let last = id_of(&wait_frame(&mut page, |f| f["id"].is_u64()).await);
+    drop(page);
+    for k in 0..AWAY {
+        send(&talker, &format!("away {k}")).await;
+    }
+    // A reply to the talker proves every line was handled.
+    send(&talker, "/who").await;
+    wait_for(&mut talker, |l| l.starts_with("In lobby")).await;
+    for query in [format!("after={last}"), "ids=1".to_owned()] {
+        let mut page = ids_client(chat.port, &query).await;
+        assert_eq!(next_frame(&mut page).await["event"], "welcome", "{query}");
+        // A plain join gets the whole history: "before" first.
+        let first = if query == "ids=1" { last } else { last + 1 };
+        for id in first..=last + AWAY {
+            let frame = next_frame(&mut page).await;
+            assert_eq!(id_of(&frame), id, "{query}: {frame}");
+        }
+    }
+}
+
+#[tokio::test]
 async fn a_gap_older_than_the_history_is_told() {
     let chat = Node::start_with(config(2)).await;
     let mut talker = chat.client().await;

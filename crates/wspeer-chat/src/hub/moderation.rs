@@ -157,14 +157,27 @@ impl Hub {
     /// An act decided here: applied, logged, sent to the cluster, told.
     fn decided(&self, act: Act, rooms: &BTreeSet<String>, notice: &str) {
         info!(?act, "moderation");
-        // The notice first: a kicked member on this server still reads it.
+        // A kick after its notice, so that a kicked member still reads it; a
+        // mute before, so that no server lets a member who has read it speak
+        // (acts and lines reach the other servers in order, on one channel).
+        let mute = matches!(act, Act::Mute { .. });
+        if mute {
+            self.enforce(&act);
+        }
         for room in rooms {
             self.publish(self.kept_line(room, None, notice.to_owned()));
         }
-        self.apply(&act);
+        if !mute {
+            self.enforce(&act);
+        }
+    }
+
+    /// Applies an act decided here and sends it to the other servers.
+    fn enforce(&self, act: &Act) {
+        self.apply(act);
         if let Some(cluster) = &self.cluster {
             // While Redis is down the act holds on this server only.
-            let _ = cluster.send(Outbound::Act(act));
+            let _ = cluster.send(Outbound::Act(act.clone()));
         }
     }
 
