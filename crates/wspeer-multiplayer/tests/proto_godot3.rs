@@ -1,5 +1,5 @@
 //! The Godot 3 state machines on a virtual network: byte-exact messages from
-//! spec §5.4 (the 9-byte header, `SYS_ID`/`SYS_ADD`/`SYS_DEL` in Godot's order),
+//! Godot 3's `websocket_multiplayer_peer.cpp` (the 9-byte header, `SYS_ID`/`SYS_ADD`/`SYS_DEL` in Godot's order),
 //! the server checking `from` and relaying the original bytes, and Godot 3's
 //! target rules with its quirk (-1 still reaches the server).
 

@@ -1,5 +1,5 @@
 //! The Godot 4 state machines on a virtual network: byte-exact messages from
-//! spec §4.3/§4.6 (id packet, `ADD_PEER`/`DEL_PEER`, relay with the source
+//! Godot 4's `websocket_multiplayer_peer.cpp` and `scene_multiplayer.cpp` (id packet, `ADD_PEER`/`DEL_PEER`, relay with the source
 //! replacing the target), Godot's target rules, and what a misbehaving client
 //! gets.
 

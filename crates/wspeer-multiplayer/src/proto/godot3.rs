@@ -1,5 +1,5 @@
 //! The Godot 3 codec: the 9-byte header every multiplayer message carries
-//! (spec §5.4, `websocket_multiplayer_peer.h`). Integers are little-endian.
+//! (Godot 3's `websocket_multiplayer_peer.h` and `.cpp`). Integers are little-endian.
 //!
 //! ```text
 //! offset size field
@@ -91,7 +91,7 @@ fn split_i32(bytes: &[u8]) -> Option<(i32, &[u8])> {
 mod tests {
     use super::*;
 
-    // Vectors from spec §5.4: [type u8][from i32 LE][to i32 LE][payload].
+    // Vectors from Godot 3's `websocket_multiplayer_peer.cpp`: [type u8][from i32 LE][to i32 LE][payload].
 
     #[test]
     fn system_message_vectors() {

@@ -1,5 +1,5 @@
 //! The Godot 4 codec: `WebSocketMultiplayerPeer`'s id packet, and the
-//! `SceneMultiplayer` packets around it (spec §4.3, §4.6). Everything is
+//! `SceneMultiplayer` packets around it (`websocket_multiplayer_peer.cpp`, `scene_multiplayer.cpp`). Everything is
 //! little-endian.
 //!
 //! ```text
@@ -188,7 +188,7 @@ pub fn encode_relay_raw(peer: i32, data: &[u8]) -> Bytes {
 mod tests {
     use super::*;
 
-    // Vectors from spec §4.3 and §4.6: i32 little-endian, SYS = 7, ADD = 1,
+    // Vectors from `websocket_multiplayer_peer.cpp` and `scene_multiplayer.cpp`: i32 little-endian, SYS = 7, ADD = 1,
     // DEL = 2, RELAY = 3, RAW = 3.
 
     #[test]

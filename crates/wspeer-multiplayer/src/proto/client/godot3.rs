@@ -1,4 +1,4 @@
-//! The Godot 3 client's rules (spec §5.4, `_process_multiplayer`, client side):
+//! The Godot 3 client's rules (Godot 3's `websocket_multiplayer_peer.cpp`: `_process_multiplayer`, client side):
 //! `SYS_ID`, `SYS_ADD`, `SYS_DEL` and payloads, all with the 9-byte header.
 
 use bytes::Bytes;

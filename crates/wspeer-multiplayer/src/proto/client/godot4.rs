@@ -1,4 +1,4 @@
-//! The Godot 4 client's rules (spec §4.3, §4.6): the id packet, then
+//! The Godot 4 client's rules (`websocket_multiplayer_peer.cpp`, `scene_multiplayer.cpp`): the id packet, then
 //! `SceneMultiplayer`'s `SYS` packets and raw bytes from the server.
 
 use bytes::Bytes;

@@ -1,4 +1,4 @@
-//! The Godot 3 server's rules (spec §5.4, `_send_add`, `_process_multiplayer`,
+//! The Godot 3 server's rules (Godot 3's `websocket_multiplayer_peer.cpp`: `_send_add`, `_process_multiplayer`,
 //! `_server_relay`): system messages in Godot's order, `from` checked, original
 //! bytes relayed.
 

@@ -1,4 +1,4 @@
-//! The Godot 4 server's rules (spec §4.4, §4.6): the id packet, then
+//! The Godot 4 server's rules (`websocket_multiplayer_peer.cpp`, `scene_multiplayer.cpp`): the id packet, then
 //! `SceneMultiplayer`'s peer announcements and relay.
 
 use bytes::Bytes;
