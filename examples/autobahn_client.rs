@@ -21,13 +21,18 @@ const CASE_LIMIT: Duration = Duration::from_secs(60);
 
 /// permessage-deflate with its defaults (no context takeover either way:
 /// the server is asked for `server_no_context_takeover`), except that every
-/// message is compressed (threshold 0): the suite's checker fails on
-/// uncompressed text in a compression case (it hashes a `str`).
+/// message is compressed (threshold 0, even when that makes it larger): the
+/// suite's checker fails on uncompressed text in a compression case (it
+/// hashes a `str`).
 fn config() -> Config {
     Config::default()
         .inbound_buffer_size(LIMIT)
         .outbound_buffer_size(LIMIT)
-        .permessage_deflate(DeflateConfig::default().threshold(0))
+        .permessage_deflate(
+            DeflateConfig::default()
+                .threshold(0)
+                .plain_when_larger(false),
+        )
 }
 
 fn main() {

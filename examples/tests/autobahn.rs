@@ -17,7 +17,7 @@ use tokio::{
     time::timeout,
 };
 
-const WAIT: Duration = Duration::from_secs(600);
+const WAIT: Duration = Duration::from_secs(1200);
 /// Cases in the suite: 301, and 216 of compression.
 const CASES: usize = 517;
 

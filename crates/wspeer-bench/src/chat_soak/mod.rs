@@ -9,8 +9,8 @@
 //! stays away up to `away_max`, and comes back with `?after=` the last id it
 //! got, on the next server when there are several (a cluster over a
 //! `redis-server` started for the run). At the end every client says a last
-//! line and reads until it has every other member's last line ([`client`]).
-//! Then [`check`] holds each member's deliveries against its room.
+//! line and reads until it has every other member's last line (`client.rs`).
+//! Then `check.rs` holds each member's deliveries against its room.
 //!
 //! ```text
 //! cargo build --release -p wspeer-bench -p wspeer-chat

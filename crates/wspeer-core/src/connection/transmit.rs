@@ -71,7 +71,7 @@ impl Connection {
             let payload = message.payload();
             let compressed = match &mut self.deflater {
                 Some(deflater) if deflater.should_compress(payload.len()) => deflater
-                    .compress_if_smaller(payload, |compressed| {
+                    .try_compress(payload, |compressed| {
                         batch.push_compressed(opcode, compressed);
                         totals::sent(payload.len(), compressed.len());
                     })

@@ -15,7 +15,7 @@ use crate::error::Side;
 const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
 
 thread_local! {
-    /// Where [`MessageDeflater::compress_if_smaller`] puts a message, shared by the
+    /// Where [`MessageDeflater::try_compress`] puts a message, shared by the
     /// thread's connections like the writer's staging buffer.
     static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
@@ -35,6 +35,7 @@ pub struct MessageDeflater {
     ours: Direction,
     level: u8,
     threshold: usize,
+    plain_when_larger: bool,
     /// Boxed so that a connection holding none pays one pointer.
     state: Option<Box<Compress>>,
 }
@@ -47,6 +48,7 @@ impl MessageDeflater {
             ours: params.ours(side),
             level: config.level,
             threshold: config.threshold,
+            plain_when_larger: config.plain_when_larger,
             state: None,
         }
     }
@@ -86,19 +88,16 @@ impl MessageDeflater {
     /// Compresses `payload` into the thread's scratch buffer and gives the
     /// result to `f` (for a writer that copies it after the frame header),
     /// unless it came out no smaller than `payload` (data that does not
-    /// compress: random, encrypted, already compressed): then `None`, and the
+    /// compress: random, encrypted, already compressed) and
+    /// [`DeflateConfig::plain_when_larger`] is on: then `None`, and the
     /// message should go uncompressed. The context is reset in that case, so
     /// that the peer, which never sees these bytes, stays in step.
-    pub fn compress_if_smaller<R>(
-        &mut self,
-        payload: &[u8],
-        f: impl FnOnce(&[u8]) -> R,
-    ) -> Option<R> {
+    pub fn try_compress<R>(&mut self, payload: &[u8], f: impl FnOnce(&[u8]) -> R) -> Option<R> {
         let buffer = SCRATCH.with(|s| s.try_borrow_mut().map(|mut s| std::mem::take(&mut *s)));
         let mut buffer = buffer.unwrap_or_default();
         buffer.clear();
         self.compress(payload, &mut buffer);
-        let result = if buffer.len() < payload.len() {
+        let result = if buffer.len() < payload.len() || !self.plain_when_larger {
             Some(f(&buffer))
         } else {
             if let Some(state) = &mut self.state {

@@ -51,6 +51,13 @@ pub struct DeflateConfig {
     /// Messages shorter than this many bytes are sent uncompressed (RFC 7692
     /// lets every message choose). Default: [`DEFAULT_THRESHOLD`].
     pub threshold: usize,
+    /// Send a message uncompressed when compressing did not make it smaller
+    /// (random, encrypted or already compressed data grows a little under
+    /// deflate). Off, every message from the threshold on goes compressed
+    /// whatever its size: with send context takeover even incompressible
+    /// messages then enter the window that later ones refer to, and peers
+    /// that insist on every message compressed get it. Default: on.
+    pub plain_when_larger: bool,
 }
 
 impl Default for DeflateConfig {
@@ -62,6 +69,7 @@ impl Default for DeflateConfig {
             receive_window_bits: 15,
             level: 1,
             threshold: DEFAULT_THRESHOLD,
+            plain_when_larger: true,
         }
     }
 }
@@ -106,6 +114,13 @@ impl DeflateConfig {
     #[must_use]
     pub fn threshold(mut self, bytes: usize) -> Self {
         self.threshold = bytes;
+        self
+    }
+
+    /// Sets [`DeflateConfig::plain_when_larger`].
+    #[must_use]
+    pub fn plain_when_larger(mut self, on: bool) -> Self {
+        self.plain_when_larger = on;
         self
     }
 

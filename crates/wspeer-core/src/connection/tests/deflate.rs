@@ -203,3 +203,17 @@ fn what_does_not_compress_goes_plain_and_the_peer_stays_in_step() {
         ]
     );
 }
+
+/// `plain_when_larger(false)`: every message from the threshold on goes
+/// compressed, even one that grows, and still arrives whole.
+#[test]
+fn every_message_compressed_when_asked() {
+    let settings = DeflateConfig::default()
+        .threshold(0)
+        .plain_when_larger(false);
+    let mut sim = compressing(settings, no_takeover());
+    sim.send("x");
+    sim.transmit();
+    assert_eq!(first_bytes(&sim.wire), [0xC1]);
+    assert_eq!(sim.peer_got(), [msg("x")]);
+}
