@@ -1,4 +1,4 @@
-//! Hostile frames after the handshake (issue 6): a never-ending message made of
+//! Hostile frames after the handshake: a never-ending message made of
 //! tiny fragments, reserved opcodes, oversized and fragmented control frames.
 //! Each gets its close code, and the same server keeps serving a normal client.
 //!

@@ -1,4 +1,4 @@
-//! Hostile clients during the opening handshake (issue 6): hundreds of requests
+//! Hostile clients during the opening handshake: hundreds of requests
 //! that never finish, garbage, plain HTTP, heads over the size or header-count
 //! limit. Each is dropped or refused with a clear HTTP status and a text body,
 //! then the socket is closed, and the same server keeps serving a normal client.

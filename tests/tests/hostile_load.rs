@@ -1,4 +1,4 @@
-//! Hostile load after the handshake (issue 6): a client that sends as fast as it
+//! Hostile load after the handshake: a client that sends as fast as it
 //! can and never reads, and a client that pings as fast as it can and never
 //! reads. The server's memory for each stays within its configured budgets,
 //! the connection stays usable, and another client is served meanwhile.

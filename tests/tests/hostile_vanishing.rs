@@ -1,4 +1,4 @@
-//! Clients that vanish without a close (issue 6): 2,000 of them connect, finish
+//! Clients that vanish without a close: 2,000 of them connect, finish
 //! the handshake and then reset the TCP connection. The server must release every
 //! task and buffer they cost, and keep serving.
 //!
