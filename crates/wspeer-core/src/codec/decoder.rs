@@ -12,7 +12,6 @@ use super::{
 };
 use crate::{
     deflate::{DeflateParams, InflateError, MessageInflater, totals},
-    error::Side,
     message::{Message, Payload},
 };
 
@@ -119,10 +118,6 @@ impl Decoder {
         max_message: usize,
         compression: Option<&DeflateParams>,
     ) -> Self {
-        let side = match role {
-            Role::Server => Side::Server,
-            Role::Client => Side::Client,
-        };
         Self {
             role,
             max_message,
@@ -133,7 +128,7 @@ impl Decoder {
             message: None,
             control: [0; MAX_CONTROL_PAYLOAD],
             control_len: 0,
-            inflater: compression.map(|params| MessageInflater::new(side, params)),
+            inflater: compression.map(|params| MessageInflater::new(role.side(), params)),
         }
     }
 
@@ -492,8 +487,9 @@ mod tests {
 
     const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
 
-    /// A frame as a client sends it (masked), with the opcode's raw bits.
-    fn frame(bits: u8, fin: bool, payload: &[u8]) -> Vec<u8> {
+    /// A frame as a client sends it (masked), with the first byte's low bits
+    /// as given (opcode, RSV1).
+    pub(super) fn frame(bits: u8, fin: bool, payload: &[u8]) -> Vec<u8> {
         let mut out = vec![bits | if fin { 0x80 } else { 0 }];
         match payload.len() {
             n if n < 126 => out.push(0x80 | n as u8),
@@ -698,10 +694,11 @@ mod memory_tests {
 
 #[cfg(test)]
 mod compressed_tests {
-    use super::*;
-    use crate::deflate::{DeflateConfig, MessageDeflater};
-
-    const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
+    use super::{tests::frame, *};
+    use crate::{
+        deflate::{DeflateConfig, MessageDeflater},
+        error::Side,
+    };
 
     fn params(no_takeover: bool) -> DeflateParams {
         DeflateParams {
@@ -709,21 +706,6 @@ mod compressed_tests {
             client_no_context_takeover: no_takeover,
             ..DeflateParams::default()
         }
-    }
-
-    /// A masked frame with the first byte's low bits as given (opcode, RSV1).
-    fn frame(bits: u8, fin: bool, payload: &[u8]) -> Vec<u8> {
-        let mut out = vec![bits | if fin { 0x80 } else { 0 }];
-        match payload.len() {
-            n if n < 126 => out.push(0x80 | n as u8),
-            n => {
-                out.push(0x80 | 126);
-                out.extend_from_slice(&(n as u16).to_be_bytes());
-            }
-        }
-        out.extend_from_slice(&KEY);
-        out.extend(payload.iter().enumerate().map(|(i, b)| b ^ KEY[i % 4]));
-        out
     }
 
     const RSV1: u8 = 0x40;

@@ -25,7 +25,7 @@ pub(crate) mod writer;
 
 use bytes::Bytes;
 
-use crate::deflate::DeflateParams;
+use crate::{deflate::DeflateParams, error::Side};
 
 /// Which end of the connection we are: it decides which way frames are masked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +34,16 @@ pub(crate) enum Role {
     Server,
     /// We opened the connection: frames out are masked, frames in are not.
     Client,
+}
+
+impl Role {
+    /// The same end, as the public API names it.
+    pub(crate) fn side(self) -> Side {
+        match self {
+            Role::Server => Side::Server,
+            Role::Client => Side::Client,
+        }
+    }
 }
 
 /// A stream whose opening handshake is done, with the frame bytes that arrived

@@ -33,7 +33,6 @@ use crate::{
     },
     config::Config,
     deflate::{DeflateParams, MessageDeflater},
-    error::Side,
     message::Message,
     state::CloseStatus,
 };
@@ -110,10 +109,6 @@ impl Connection {
         now: Instant,
     ) -> Self {
         let interval = config.heartbeat_interval;
-        let side = match role {
-            Role::Server => Side::Server,
-            Role::Client => Side::Client,
-        };
         let settings = config.permessage_deflate.unwrap_or_default();
         Self {
             role,
@@ -127,7 +122,7 @@ impl Connection {
             pongs: VecDeque::new(),
             backlog: Backlog::default(),
             deflater: compression
-                .map(|params| Box::new(MessageDeflater::new(side, params, &settings))),
+                .map(|params| Box::new(MessageDeflater::new(role.side(), params, &settings))),
             unflushed: Unflushed::default(),
             need_flush: false,
         }
