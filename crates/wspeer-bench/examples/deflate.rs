@@ -14,6 +14,7 @@ use std::{
     time::Instant,
 };
 
+use wspeer_bench::deflate_echo::corpus;
 use wspeer_core::{
     DeflateConfig, DeflateParams, Side,
     deflate::{MessageDeflater, MessageInflater},
@@ -46,42 +47,6 @@ static ALLOCATOR: Counting = Counting;
 
 fn now() -> usize {
     NOW.load(Relaxed)
-}
-
-/// Chat-like messages: JSON lines of words, 200 B to 4 KiB, deterministic.
-fn chat_messages(count: usize) -> Vec<Vec<u8>> {
-    const WORDS: &[&str] = &[
-        "the", "game", "starts", "in", "five", "minutes", "who", "is", "joining", "tonight", "I",
-        "can't", "find", "the", "invite", "link", "anyone", "seen", "my", "last", "message",
-        "sure", "thing", "let's", "meet", "at", "the", "usual", "server", "lol", "that", "was",
-        "close", "good", "match", "everyone", "brb", "coffee", "ok", "ready", "when", "you", "are",
-    ];
-    const USERS: &[&str] = &["alice", "bob", "carol", "dave", "erin", "frank"];
-    let mut x = 12345u64;
-    let mut next = move |n: usize| {
-        x = x
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (x >> 33) as usize % n
-    };
-    (0..count)
-        .map(|_| {
-            let target = 200 + next(3900);
-            let mut out = String::new();
-            while out.len() < target {
-                let words: Vec<&str> = (0..3 + next(12))
-                    .map(|_| WORDS[next(WORDS.len())])
-                    .collect();
-                out.push_str(&format!(
-                    "{{\"from\":\"{}\",\"ts\":{},\"text\":\"{}\"}}\n",
-                    USERS[next(USERS.len())],
-                    1_760_000_000 + next(100_000),
-                    words.join(" ")
-                ));
-            }
-            out.into_bytes()
-        })
-        .collect()
 }
 
 fn params(no_takeover: bool, bits: u8) -> DeflateParams {
@@ -341,7 +306,10 @@ fn threshold(messages: &[Vec<u8>]) {
 }
 
 fn main() {
-    let messages = chat_messages(400);
+    let messages: Vec<Vec<u8>> = corpus::chat_text(400)
+        .into_iter()
+        .map(String::into_bytes)
+        .collect();
     let sample = &messages[0];
     println!(
         "Memory held per connection after a message each way (sample {} B):\n",

@@ -439,12 +439,14 @@ pub fn slow_handshakes(flags: &Flags) -> anyhow::Result<bool> {
 /// `deflate`: echo with permessage-deflate in each mode against none.
 pub fn deflate(flags: &Flags) -> anyhow::Result<bool> {
     flags.only(&["connections", "duration", "rounds", "idle"])?;
+    let server_cpu = setup(flags);
     let bench = crate::deflate_echo::DeflateBench {
         exe: std::env::current_exe()?,
         connections: flags.get("connections", 10)?,
         duration: flags.seconds("duration", std::time::Duration::from_secs(3))?,
         rounds: flags.get("rounds", 3)?,
         idle: flags.get("idle", 5000)?,
+        server_cpu,
     };
     out(&crate::deflate_echo::run(&bench)?)?;
     Ok(true)

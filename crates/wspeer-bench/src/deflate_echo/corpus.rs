@@ -1,5 +1,6 @@
-//! The messages of the compression benchmark: chat-like text, and bytes that
-//! do not compress, both 200 B to 4 KiB, the same every run.
+//! The messages of the compression benchmarks (this module's echo, and
+//! `examples/deflate.rs`): chat-like text, and bytes that do not compress,
+//! both 200 B to 4 KiB, the same every run.
 
 /// A small deterministic generator (a 64-bit LCG): the corpus is the same in
 /// every run, so runs compare.
@@ -16,7 +17,7 @@ impl Lcg {
 }
 
 /// `count` chat messages: JSON lines of a chat's words, 200 B to 4 KiB each.
-pub(super) fn chat_text(count: usize) -> Vec<String> {
+pub fn chat_text(count: usize) -> Vec<String> {
     const WORDS: &[&str] = &[
         "the", "game", "starts", "in", "five", "minutes", "who", "is", "joining", "tonight", "I",
         "can't", "find", "the", "invite", "link", "anyone", "seen", "my", "last", "message",
@@ -47,7 +48,7 @@ pub(super) fn chat_text(count: usize) -> Vec<String> {
 
 /// `count` messages of random bytes, 200 B to 4 KiB each: what compression
 /// cannot shrink (already compressed assets, encrypted payloads).
-pub(super) fn random_binary(count: usize) -> Vec<Vec<u8>> {
+pub fn random_binary(count: usize) -> Vec<Vec<u8>> {
     let mut rng = Lcg(67890);
     (0..count)
         .map(|_| {

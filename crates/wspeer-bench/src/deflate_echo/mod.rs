@@ -10,7 +10,7 @@
 //! clients' [`wspeer_core::compression_totals`]), and the server's resident
 //! memory per idle connection after one message each way.
 
-mod corpus;
+pub mod corpus;
 
 use std::{
     net::SocketAddr,
@@ -22,10 +22,7 @@ use anyhow::{Context, bail, ensure};
 use futures_util::{StreamExt, stream};
 use wspeer_core::{Config, DeflateConfig, Message, WebSocket, compression_totals};
 
-use crate::{
-    process::{self, ServerProcess},
-    servers::ServerKind,
-};
+use crate::{process::ServerProcess, servers::ServerKind};
 
 /// How the server and its clients compress.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,6 +121,8 @@ pub struct DeflateBench {
     pub rounds: usize,
     /// Idle connections for the memory figure.
     pub idle: usize,
+    /// The CPU servers are pinned to (the harness pinned itself elsewhere).
+    pub server_cpu: Option<usize>,
 }
 
 /// One cell: a mode and a payload, one round.
@@ -140,16 +139,7 @@ struct Cell {
 
 /// Runs every round; returns the markdown report. Fails if an echo was wrong.
 pub fn run(bench: &DeflateBench) -> anyhow::Result<String> {
-    process::raise_nofile();
-    let cpus = process::cpu_count();
-    let (server_cpu, client_cpu) = if cpus >= 2 {
-        (Some(1), Some(0))
-    } else {
-        (None, None)
-    };
-    if let Some(cpu) = client_cpu {
-        process::pin_to(cpu);
-    }
+    let server_cpu = bench.server_cpu;
     let payloads = [Payload::ChatText, Payload::RandomBinary];
     let mut cells: Vec<Vec<Vec<Cell>>> = vec![vec![Vec::new(); Mode::ALL.len()]; payloads.len()];
     for round in 0..bench.rounds {
@@ -320,7 +310,7 @@ async fn open_idle(
     opened.into_iter().collect()
 }
 
-fn median(values: impl Iterator<Item = f64>) -> (f64, f64, f64) {
+fn median_and_range(values: impl Iterator<Item = f64>) -> (f64, f64, f64) {
     let mut v: Vec<f64> = values.collect();
     v.sort_by(f64::total_cmp);
     (v[v.len() / 2], v[0], v[v.len() - 1])
@@ -343,13 +333,13 @@ fn render(
         bench.rounds
     );
     for (p, payload) in payloads.iter().enumerate() {
-        let (off, _, _) = median(cells[p][0].iter().map(|c| c.server_us_per_message));
+        let (off, _, _) = median_and_range(cells[p][0].iter().map(|c| c.server_us_per_message));
         for (m, mode) in Mode::ALL.iter().enumerate() {
             let runs = &cells[p][m];
-            let (cpu, low, high) = median(runs.iter().map(|c| c.server_us_per_message));
-            let (up, _, _) = median(runs.iter().map(|c| c.wire_up));
-            let (down, _, _) = median(runs.iter().map(|c| c.wire_down));
-            let (size, _, _) = median(runs.iter().map(|c| c.payload_per_message));
+            let (cpu, low, high) = median_and_range(runs.iter().map(|c| c.server_us_per_message));
+            let (up, _, _) = median_and_range(runs.iter().map(|c| c.wire_up));
+            let (down, _, _) = median_and_range(runs.iter().map(|c| c.wire_down));
+            let (size, _, _) = median_and_range(runs.iter().map(|c| c.payload_per_message));
             out.push_str(&format!(
                 "| {} | {} | {cpu:.1} ({low:.1}–{high:.1}) | {:.2}× | {up:.0} / {down:.0} | {size:.0} | {:.2} |\n",
                 payload.label(),
