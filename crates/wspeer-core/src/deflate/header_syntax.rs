@@ -33,22 +33,7 @@ pub(crate) fn parse_list<'a>(
 
 /// Splits at the commas outside quoted strings.
 fn split_elements(value: &str) -> Vec<&str> {
-    let mut elements = Vec::new();
-    let (mut start, mut quoted, mut escaped) = (0, false, false);
-    for (i, byte) in value.bytes().enumerate() {
-        match (quoted, escaped, byte) {
-            (true, true, _) => escaped = false,
-            (true, false, b'\\') => escaped = true,
-            (_, false, b'"') => quoted = !quoted,
-            (false, _, b',') => {
-                elements.push(&value[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    elements.push(&value[start..]);
-    elements
+    split_unquoted(value, b',').0
 }
 
 fn parse_extension(element: &str) -> Result<Extension, Malformed> {
@@ -63,25 +48,32 @@ fn parse_extension(element: &str) -> Result<Extension, Malformed> {
 
 /// Splits at the semicolons outside quoted strings; refuses an unclosed quote.
 fn split_params(element: &str) -> Result<Vec<&str>, Malformed> {
-    let mut parts = Vec::new();
+    match split_unquoted(element, b';') {
+        (parts, false) => Ok(parts),
+        (_, true) => Err(Malformed),
+    }
+}
+
+/// Splits `value` at each `separator` outside quoted strings (a backslash
+/// escapes the next byte inside one); also says whether a quote was left
+/// open.
+fn split_unquoted(value: &str, separator: u8) -> (Vec<&str>, bool) {
+    let mut pieces = Vec::new();
     let (mut start, mut quoted, mut escaped) = (0, false, false);
-    for (i, byte) in element.bytes().enumerate() {
+    for (i, byte) in value.bytes().enumerate() {
         match (quoted, escaped, byte) {
             (true, true, _) => escaped = false,
             (true, false, b'\\') => escaped = true,
             (_, false, b'"') => quoted = !quoted,
-            (false, _, b';') => {
-                parts.push(&element[start..i]);
+            (false, _, b) if b == separator => {
+                pieces.push(&value[start..i]);
                 start = i + 1;
             }
             _ => {}
         }
     }
-    if quoted {
-        return Err(Malformed);
-    }
-    parts.push(&element[start..]);
-    Ok(parts)
+    pieces.push(&value[start..]);
+    (pieces, quoted)
 }
 
 fn parse_param(part: &str) -> Result<(String, Option<String>), Malformed> {
