@@ -7,7 +7,7 @@
 # Needs the nightly toolchain and cargo-fuzz (cargo install cargo-fuzz).
 # The corpus grows in fuzz/corpus/TARGET; a crash is written to
 # fuzz/artifacts/TARGET/ — copy it into fuzz/regressions/TARGET/, where
-# `cargo test -p wspeer-tests --test fuzz_regressions` replays it forever
+# `cargo test -p wspeer-tests --test it fuzz_regressions` replays it forever
 # (server_input, connection, deflate_decode, deflate_negotiation).
 set -euo pipefail
 cd "$(dirname "$0")"

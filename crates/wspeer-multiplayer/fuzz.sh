@@ -4,7 +4,7 @@
 # Needs the nightly toolchain and cargo-fuzz (cargo install cargo-fuzz).
 # The corpus grows in fuzz/corpus/<target>; a crash is written to
 # fuzz/artifacts/<target>/ — copy it into fuzz/regressions/<target>/, where
-# `cargo test -p wspeer-multiplayer --test fuzz_regressions` replays it forever.
+# `cargo test -p wspeer-multiplayer --test it fuzz_regressions` replays it forever.
 set -euo pipefail
 cd "$(dirname "$0")/../../fuzz"
 seconds="${1:-30}"

@@ -4,7 +4,7 @@ Serves one connection on 127.0.0.1 with a port the OS picks, with
 permessage-deflate on (the `websockets` default), and prints:
   - the port, once listening;
   - "closed <code> <reason>" once that connection has ended;
-then exits. Run by tests/tests/core_python_interop.rs.
+then exits. Run by tests/tests/it/core_python_interop.rs.
 """
 
 import asyncio

@@ -3,7 +3,7 @@
 Usage: oversize_client.py <ws-url> <size>
 
 Prints "closed <code> <reason>" with the close frame the server sent, then
-exits 0. Run by tests/tests/core_python_interop.rs against a wspeer server.
+exits 0. Run by tests/tests/it/core_python_interop.rs against a wspeer server.
 """
 
 import asyncio

@@ -1,5 +1,5 @@
 // Drives a real browser through the chat server's web page, for
-// crates/wspeer-chat/tests/browser.rs. Usage: node chat.mjs URL [SCREENSHOT]
+// crates/wspeer-chat/tests/it/browser.rs. Usage: node chat.mjs URL [SCREENSHOT]
 // Opens the page in headless Chromium (Debian's, $CHROMIUM or /usr/bin/chromium),
 // waits until it has joined, sends "hello from chromium" by typing and clicking
 // Send, waits for a Rust client's line ending in "hello from rust", and prints

@@ -1,5 +1,5 @@
 // Drives the chat page through a restart of its server, for
-// crates/wspeer-chat/tests/browser.rs. Usage: node resume.mjs URL [SCREENSHOT]
+// crates/wspeer-chat/tests/it/browser.rs. Usage: node resume.mjs URL [SCREENSHOT]
 // Prints "joined" once the page is connected, "seen line 2" once it shows
 // "line 2", then waits for "end" and prints every room line on screen (those
 // with an id) and every gap notice, as JSON, one line.

@@ -1,5 +1,5 @@
 // A browser page's WebSocket against an echo route, for
-// examples/tests/axum_echo.rs. Usage: node ws_echo.mjs PAGE_URL WS_URL
+// examples/tests/it/axum_echo.rs. Usage: node ws_echo.mjs PAGE_URL WS_URL
 // Opens PAGE_URL in headless Chromium (Debian's, $CHROMIUM or /usr/bin/chromium),
 // opens a WebSocket to WS_URL from the page, sends a text and a binary message,
 // and prints each echo and the close code.

@@ -1,7 +1,7 @@
 # Godot's websocket_chat demo client, reduced to a script: a Godot 3
 # WebSocketClient with protocol "demo-chat" joins $WSPEER_URL, says hello,
 # prints every line it receives, and leaves once a Rust client has answered.
-# Checked by crates/wspeer-chat/tests/godot_chat.rs.
+# Checked by crates/wspeer-chat/tests/it/godot_chat.rs.
 extends SceneTree
 
 var client = WebSocketClient.new()

@@ -3,7 +3,7 @@
 # every multiplayer signal and every packet with get_packet_peer(). A packet
 # "send <target> <text>" makes it set_target_peer(target) and put_packet(text);
 # "quit" makes it disconnect (Godot 3 then reports connection_failed) and quit.
-# Every line it prints is checked by crates/wspeer-multiplayer/tests/godot3_interop.rs.
+# Every line it prints is checked by crates/wspeer-multiplayer/tests/it/godot3_interop.rs.
 extends SceneTree
 
 var client = WebSocketClient.new()

@@ -3,7 +3,7 @@
 # multiplayer signal and every packet with get_packet_peer(). A packet
 # "send <target> <text>" makes it set_target_peer(target) and put_packet(text).
 # Quits after $WSPEER_CLIENTS clients have left (or 30 s, printing "timeout").
-# Every line it prints is checked by crates/wspeer-multiplayer/tests/godot3_interop.rs.
+# Every line it prints is checked by crates/wspeer-multiplayer/tests/it/godot3_interop.rs.
 extends SceneTree
 
 var server = WebSocketServer.new()

@@ -3,7 +3,7 @@
 # and put_var(a padded NodePath) to the server, then checks that what the
 # server sends back is byte-identical to its own var2bytes. The table is the
 # one crates/wspeer/tests/godot/variant_client.gd sends through WebSocketPeer.
-# Every line it prints is checked by crates/wspeer-multiplayer/tests/godot3_variant.rs.
+# Every line it prints is checked by crates/wspeer-multiplayer/tests/it/godot3_variant.rs.
 extends SceneTree
 
 var client = WebSocketClient.new()

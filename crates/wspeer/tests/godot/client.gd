@@ -1,7 +1,7 @@
 # A Godot 3 WebSocketClient for wspeer's interop tests.
 # Connects to $WSPEER_URL offering "demo-chat", sends a text and a binary
 # message, prints what comes back, then closes with 4001 "godot bye".
-# Every line it prints is checked by crates/wspeer/tests/godot_interop.rs.
+# Every line it prints is checked by crates/wspeer/tests/it/godot_interop.rs.
 extends SceneTree
 
 var client = WebSocketClient.new()

@@ -2,7 +2,7 @@
 # Listens on $WSPEER_PORT for "demo-chat", echoes every message with its own
 # frame type, and quits after $WSPEER_CLIENTS clients have disconnected (or
 # after $WSPEER_DEADLINE_MS, default 30 s, printing "timeout").
-# Every line it prints is checked by crates/wspeer/tests/godot_interop.rs.
+# Every line it prints is checked by crates/wspeer/tests/it/godot_interop.rs.
 extends SceneTree
 
 var server = WebSocketServer.new()

@@ -2,7 +2,7 @@
 # Connects to $WSPEER_URL, sends put_var(table) and put_var(a padded NodePath),
 # then checks what wspeer sends back: the same table, byte for byte equal to
 # this Godot's own var2bytes, and the NodePath equal.
-# Every line it prints is checked by crates/wspeer/tests/godot_variant.rs.
+# Every line it prints is checked by crates/wspeer/tests/it/godot_variant.rs.
 extends SceneTree
 
 var client = WebSocketClient.new()

@@ -1,11 +1,9 @@
 //! Godot's `TCPServer` over real sockets, and a server of 100 clients polled
 //! from one loop.
 
-mod support;
-
 use std::{collections::HashMap, time::Duration};
 
-use support::poll_until;
+use crate::support::poll_until;
 use wspeer::{Config, ListenError, ReadyState, TcpServer, WebSocketPeer};
 
 #[test]
@@ -64,7 +62,7 @@ fn wildcard_accepts_ipv4() {
 fn one_loop_serves_a_hundred_clients_in_order() {
     const CLIENTS: usize = 100;
     const MESSAGES: usize = 50;
-    let (mut server, url) = support::server();
+    let (mut server, url) = crate::support::server();
     let mut clients: Vec<WebSocketPeer> = (0..CLIENTS)
         .map(|_| {
             let mut c = WebSocketPeer::new();
@@ -153,7 +151,7 @@ impl LoopServer {
 #[test]
 fn slow_handshakes_are_bounded_and_lock_no_one_out() {
     const SLOW: usize = 300;
-    let (mut server, url) = support::server();
+    let (mut server, url) = crate::support::server();
     server.set_handshake_limits(100, 20);
     let port = server.local_port();
     let mut game = LoopServer::default();

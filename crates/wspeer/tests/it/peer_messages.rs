@@ -1,10 +1,8 @@
 //! Sending and receiving through `WebSocketPeer` over real sockets.
 
-mod support;
-
 use std::{thread, time::Duration};
 
-use support::{pair, pair_with, poll_until, wait_packets};
+use crate::support::{pair, pair_with, poll_until, wait_packets};
 use wspeer::{GetPacketError, ReadyState, SendError, WebSocketPeer, WriteMode};
 
 #[test]

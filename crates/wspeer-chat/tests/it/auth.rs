@@ -4,10 +4,8 @@
 
 #![allow(clippy::unwrap_used)] // test code
 
-mod support;
-
+use crate::support::{Node, WAIT, next_text, send, wait_for};
 use jsonwebtoken::{EncodingKey, Header, encode, get_current_timestamp};
-use support::{Node, WAIT, next_text, send, wait_for};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::TcpStream,
@@ -193,7 +191,7 @@ async fn a_token_in_a_cookie_signs_in_and_a_bad_one_gets_401() {
              Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
              Sec-WebSocket-Protocol: demo-chat\r\nCookie: wspeer_token={token}\r\n\r\n"
         );
-        let response = support::raw_request(chat.port, request.as_bytes()).await;
+        let response = crate::support::raw_request(chat.port, request.as_bytes()).await;
         assert!(response.starts_with("HTTP/1.1 401"), "{response}");
         assert!(response.contains(why), "{why}: {response}");
     }

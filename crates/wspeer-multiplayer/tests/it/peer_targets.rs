@@ -2,9 +2,7 @@
 //! protocols: ids, peers joining and leaving, and every target reaching exactly
 //! the peers Godot's server would reach, with the right `packet_peer()`.
 
-mod support;
-
-use support::game::{Game, Receiver};
+use crate::support::game::{Game, Receiver};
 use wspeer_multiplayer::{ConnectionStatus, Event, Protocol, PutPacketError};
 
 fn three(protocol: Protocol) -> Game {

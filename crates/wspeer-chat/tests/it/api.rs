@@ -5,9 +5,7 @@
 
 #![allow(clippy::unwrap_used)] // test code
 
-mod support;
-
-use support::{Node, next_text, raw_request, send, wait_for};
+use crate::support::{Node, next_text, raw_request, send, wait_for};
 use wspeer_chat::{ChatConfig, api::ApiToken};
 
 const TOKEN: &str = "an-api-token-for-the-tests";
@@ -122,7 +120,7 @@ async fn post_list_and_moderate_through_the_api() {
     let kick = format!(r#"{{"name":"{bob_id}"}}"#);
     let (status, _) = call(chat.port, "POST", "/rooms/lobby/kick", t, &kick).await;
     assert_eq!(status, 200);
-    let status = tokio::time::timeout(support::WAIT, bob.closed())
+    let status = tokio::time::timeout(crate::support::WAIT, bob.closed())
         .await
         .unwrap();
     assert_eq!(

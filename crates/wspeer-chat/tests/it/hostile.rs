@@ -4,11 +4,9 @@
 
 #![allow(clippy::unwrap_used)] // test code
 
-mod support;
-
 use std::time::Duration;
 
-use support::{Node, WAIT, next_text, send, wait_for};
+use crate::support::{Node, WAIT, next_text, send, wait_for};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::TcpStream,

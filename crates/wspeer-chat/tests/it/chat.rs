@@ -3,11 +3,9 @@
 
 #![allow(clippy::unwrap_used)] // test code
 
-mod support;
-
 use std::{collections::HashSet, time::Duration};
 
-use support::{Node, WAIT, next_text, send, wait_for};
+use crate::support::{Node, WAIT, next_text, send, wait_for};
 use tokio::{io::AsyncWriteExt, net::TcpStream, time::timeout};
 use wspeer_chat::ChatConfig;
 use wspeer_core::{Config, ConnectError, Message, WebSocket};

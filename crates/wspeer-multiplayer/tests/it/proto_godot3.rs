@@ -3,9 +3,7 @@
 //! the server checking `from` and relaying the original bytes, and Godot 3's
 //! target rules with its quirk (-1 still reaches the server).
 
-mod support;
-
-use support::net::{Dir, Net, cat, le};
+use crate::support::net::{Dir, Net, cat, le};
 use wspeer_multiplayer::{Bytes, Event, Protocol, PutPacketError};
 
 const A: i32 = 100;

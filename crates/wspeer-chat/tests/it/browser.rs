@@ -121,8 +121,6 @@ async fn chromium_chats_with_a_wspeer_client() {
     timeout(WAIT, server).await.unwrap().unwrap().unwrap();
 }
 
-mod support;
-
 /// The page through a restart of its server, in a cluster on a real
 /// `redis-server`: lines said on the other server while the page's server was
 /// down appear once the page reconnects, each once, in order, no gap notice.
@@ -136,20 +134,20 @@ async fn the_page_resumes_after_its_server_restarts() {
             return;
         }
     };
-    let Some(program) = support::redis_server(test) else {
+    let Some(program) = crate::support::redis_server(test) else {
         return;
     };
     use tokio::io::{AsyncBufReadExt, BufReader};
-    let redis = support::Redis::start(&program).await;
+    let redis = crate::support::Redis::start(&program).await;
     let config = || {
         let mut config = ChatConfig::default();
         config.backend = wspeer_chat::Backend::redis(&redis.url()).unwrap();
         config.history = 100;
         config
     };
-    let mut a = support::Node::start_with(config()).await;
+    let mut a = crate::support::Node::start_with(config()).await;
     a.wait_redis(true).await;
-    let b = support::Node::start_with(config()).await;
+    let b = crate::support::Node::start_with(config()).await;
     b.wait_redis(true).await;
     let mut talker = b.client().await;
 
@@ -176,29 +174,29 @@ async fn the_page_resumes_after_its_server_restarts() {
     let joined = next_line().await;
     let page_name = joined.strip_prefix("joined ").unwrap().to_owned();
     // The talker's server knows the page is there before anyone talks.
-    support::wait_for(&mut talker, |l| l == format!("[{page_name}] connected")).await;
+    crate::support::wait_for(&mut talker, |l| l == format!("[{page_name}] connected")).await;
     for k in 0..3 {
-        support::send(&talker, &format!("line {k}")).await;
+        crate::support::send(&talker, &format!("line {k}")).await;
     }
     assert_eq!(next_line().await, "seen line 2");
 
     a.stop();
     timeout(WAIT, &mut a.task).await.unwrap().unwrap().unwrap();
     for k in 3..6 {
-        support::send(&talker, &format!("line {k}")).await;
+        crate::support::send(&talker, &format!("line {k}")).await;
     }
-    let a = support::Node::start_on(config(), a.port).await;
+    let a = crate::support::Node::start_on(config(), a.port).await;
     a.wait_redis(true).await;
     // The page is back (its connect line reaches the talker through Redis).
-    support::wait_for(&mut talker, |l| l.ends_with(" connected")).await;
-    support::send(&talker, "end").await;
+    crate::support::wait_for(&mut talker, |l| l.ends_with(" connected")).await;
+    crate::support::send(&talker, "end").await;
 
     let seen: serde_json::Value = serde_json::from_str(&next_line().await).unwrap();
     let lines: Vec<&str> = seen["lines"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|l| support::said(l.as_str().unwrap()).unwrap())
+        .map(|l| crate::support::said(l.as_str().unwrap()).unwrap())
         .collect();
     let expected: Vec<String> = (0..6)
         .map(|k| format!("line {k}"))

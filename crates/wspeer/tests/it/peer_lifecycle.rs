@@ -1,10 +1,8 @@
 //! Connecting, accepting, closing and reusing `WebSocketPeer`s.
 
-mod support;
-
 use std::{net::IpAddr, time::Duration};
 
-use support::{accept, pair, pair_with, poll_until, server, wait_closed, wait_packets};
+use crate::support::{accept, pair, pair_with, poll_until, server, wait_closed, wait_packets};
 use wspeer::{CloseError, PeerError, ReadyState, WebSocketPeer};
 
 #[test]
@@ -130,7 +128,7 @@ fn a_busy_peer_cannot_connect_again_but_a_closed_one_can() {
     client.close_normal();
     wait_closed(&mut client, &mut server);
 
-    let (mut tcp, url) = support::server();
+    let (mut tcp, url) = crate::support::server();
     client.connect_to_url(&url).unwrap();
     let mut second = WebSocketPeer::new();
     accept(&mut tcp, &mut second);

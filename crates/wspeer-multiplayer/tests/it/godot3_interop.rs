@@ -4,14 +4,12 @@
 //! client. Every packet must land exactly where Godot's own server puts it,
 //! with the right `get_packet_peer()`.
 
-mod support;
-
 use std::{
     thread,
     time::{Duration, Instant},
 };
 
-use support::godot::start;
+use crate::support::godot::start;
 use wspeer_multiplayer::{ConnectionStatus, Event, MultiplayerConfig, MultiplayerPeer, Protocol};
 use wspeer_testkit::godot::{Godot, WAIT, free_port, godot};
 

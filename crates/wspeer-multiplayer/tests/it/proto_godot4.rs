@@ -3,9 +3,7 @@
 //! replacing the target), Godot's target rules, and what a misbehaving client
 //! gets.
 
-mod support;
-
-use support::net::{Dir, Net, cat, le};
+use crate::support::net::{Dir, Net, cat, le};
 use wspeer_multiplayer::{Event, Godot4Payload, IdGenerator, OpenError, Protocol, PutPacketError};
 
 const A: i32 = 100;

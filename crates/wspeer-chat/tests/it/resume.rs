@@ -6,9 +6,7 @@
 
 #![allow(clippy::unwrap_used)] // test code
 
-mod support;
-
-use support::{
+use crate::support::{
     Node, Redis, WAIT, ids_client, next_frame, next_text, redis_server, said, send,
     upgrade_response, wait_for, wait_frame,
 };

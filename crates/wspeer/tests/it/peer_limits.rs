@@ -1,8 +1,6 @@
 //! Godot's queue limits through the facade: backpressure in, 1009 on oversize.
 
-mod support;
-
-use support::{pair_with, poll_until, wait_packets};
+use crate::support::{pair_with, poll_until, wait_packets};
 use wspeer::{ReadyState, WebSocketPeer};
 
 #[test]

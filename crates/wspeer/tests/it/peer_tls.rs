@@ -3,9 +3,7 @@
 
 #![allow(clippy::unwrap_used)] // test helpers, not network code
 
-mod support;
-
-use support::{poll_until, wait_packets};
+use crate::support::{poll_until, wait_packets};
 use wspeer::{
     ConnectError, PeerError, ReadyState, StreamPeerTls, TcpServer, TlsError, TlsOptions,
     WebSocketPeer,

@@ -5,10 +5,10 @@
 
 #![allow(clippy::unwrap_used)] // test code
 
-mod support;
-
+use crate::support::{
+    Node, Redis, WAIT, next_text, raw_request, redis_server, send, wait_for, who_until,
+};
 use jsonwebtoken::{EncodingKey, Header, encode, get_current_timestamp};
-use support::{Node, Redis, WAIT, next_text, raw_request, redis_server, send, wait_for, who_until};
 use tokio::time::timeout;
 use wspeer_chat::{
     Backend, ChatConfig,

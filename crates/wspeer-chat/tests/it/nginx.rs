@@ -6,11 +6,9 @@
 
 #![allow(clippy::unwrap_used)] // test code
 
-mod support;
-
 use std::{process::Stdio, sync::atomic::Ordering::Relaxed, time::Duration};
 
-use support::{Node, Redis, WAIT, http_get, redis_server, said, send, wait_for, who_until};
+use crate::support::{Node, Redis, WAIT, http_get, redis_server, said, send, wait_for, who_until};
 use tokio::{
     net::TcpStream,
     process::Command,
@@ -18,7 +16,7 @@ use tokio::{
 };
 use wspeer_core::{Config, WebSocket};
 
-const DEPLOY: &str = include_str!("../../../docs/deploy.md");
+const DEPLOY: &str = include_str!("../../../../docs/deploy.md");
 
 /// The document's nginx block, pointed at `upstreams`, listening on `port`,
 /// with its files in `dir`.

@@ -2,11 +2,9 @@
 //! real sockets, both protocols: joins, leaves, targets, relays that flow while
 //! the application is busy, refusal and shutdown.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
-use support::game::WAIT;
+use crate::support::game::WAIT;
 use tokio::runtime::Runtime;
 use wspeer_multiplayer::{
     ConnectionStatus, Event, MultiplayerConfig, MultiplayerPeer, MultiplayerServer, Packet,

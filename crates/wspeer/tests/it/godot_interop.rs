@@ -4,8 +4,6 @@
 
 #![allow(clippy::unwrap_used)] // test code
 
-mod support;
-
 use std::{
     path::{Path, PathBuf},
     thread,
@@ -121,7 +119,7 @@ fn godot_client_with_a_wspeer_tcp_server_and_peer() {
     });
     assert_client_script_saw_echoes(&lines);
     let mut peer = peer.expect("Godot connected");
-    support::poll_until("closed", || {
+    crate::support::poll_until("closed", || {
         peer.poll();
         peer.ready_state() == ReadyState::Closed
     });
@@ -154,7 +152,7 @@ fn wspeer_clients_with_a_godot_websocket_server() {
     let mut client = WebSocketClient::new();
     client.connect_to_url(&url, &["demo-chat"]).unwrap();
     let mut events = Vec::new();
-    support::poll_until("connected", || {
+    crate::support::poll_until("connected", || {
         events.extend(client.poll());
         !events.is_empty()
     });
@@ -169,7 +167,7 @@ fn wspeer_clients_with_a_godot_websocket_server() {
     client.peer().set_write_mode(WriteMode::Binary);
     client.peer().put_packet(&[9, 8, 7]).unwrap();
     events.clear();
-    support::poll_until("two echoes", || {
+    crate::support::poll_until("two echoes", || {
         events.extend(client.poll());
         events.len() == 2
     });
@@ -179,7 +177,7 @@ fn wspeer_clients_with_a_godot_websocket_server() {
     assert!(!client.peer().was_string_packet());
     client.disconnect_from_host(4002, "from rust").unwrap();
     events.clear();
-    support::poll_until("closed", || {
+    crate::support::poll_until("closed", || {
         events.extend(client.poll());
         !events.is_empty()
     });
@@ -189,16 +187,16 @@ fn wspeer_clients_with_a_godot_websocket_server() {
     let mut peer = WebSocketPeer::new();
     peer.set_supported_protocols(["demo-chat"]);
     peer.connect_to_url(&url).unwrap();
-    support::poll_until("open", || {
+    crate::support::poll_until("open", || {
         peer.poll();
         peer.ready_state() == ReadyState::Open
     });
     assert_eq!(peer.selected_protocol(), "demo-chat");
     peer.send_text("peer text").unwrap();
-    support::wait_packets(&mut peer, 1);
+    crate::support::wait_packets(&mut peer, 1);
     assert_eq!(&peer.get_packet().unwrap()[..], b"peer text");
     peer.close(1000, "done").unwrap();
-    support::poll_until("closed", || {
+    crate::support::poll_until("closed", || {
         peer.poll();
         peer.ready_state() == ReadyState::Closed
     });
@@ -251,7 +249,7 @@ fn messages_around_godots_64_kib_buffer() {
     peer.set_config(peer.config().clone().close_timeout(Duration::from_secs(1)));
     peer.connect_to_url(&format!("ws://127.0.0.1:{port}/"))
         .unwrap();
-    support::poll_until("open", || {
+    crate::support::poll_until("open", || {
         peer.poll();
         peer.ready_state() == ReadyState::Open
     });
@@ -259,7 +257,7 @@ fn messages_around_godots_64_kib_buffer() {
         peer.put_packet(&vec![7u8; size]).unwrap();
         peer.send_text("marker").unwrap();
         let mut sizes = Vec::new();
-        support::poll_until("the marker's echo", || {
+        crate::support::poll_until("the marker's echo", || {
             peer.poll();
             while let Ok(packet) = peer.get_packet() {
                 sizes.push(packet.len());
@@ -277,7 +275,7 @@ fn messages_around_godots_64_kib_buffer() {
     // Just over: wslay closes with 1009 and stops reading; Godot 3 never notices,
     // so our closing handshake ends by our close timeout, with Godot's code.
     peer.put_packet(&vec![7u8; 65537]).unwrap();
-    support::poll_until("closed", || {
+    crate::support::poll_until("closed", || {
         peer.poll();
         peer.ready_state() == ReadyState::Closed
     });

@@ -1,11 +1,9 @@
 //! Godot 3's `WebSocketServer` and `WebSocketClient`: their events, in order,
 //! over real sockets.
 
-mod support;
-
 use std::collections::HashSet;
 
-use support::poll_until;
+use crate::support::poll_until;
 use wspeer::{
     WriteMode,
     godot3::{ClientEvent, ServerEvent, WebSocketClient, WebSocketServer},

@@ -5,9 +5,7 @@
 //! decoded value is byte-identical to Godot's, and `put_var` sends it back,
 //! where Godot finds it byte-identical to its own `var2bytes`.
 
-mod support;
-
-use support::godot::start;
+use crate::support::godot::start;
 use wspeer_multiplayer::{Event, MultiplayerConfig, MultiplayerPeer, Protocol};
 use wspeer_testkit::godot::godot;
 use wspeer_variant::{Encoding, Variant, encode};

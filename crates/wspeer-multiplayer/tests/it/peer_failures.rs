@@ -2,11 +2,9 @@
 //! invalid id, nobody listening, refused connections, a client that breaks the
 //! protocol; and the same game over TLS.
 
-mod support;
-
 use std::time::Duration;
 
-use support::game::{Game, poll_until};
+use crate::support::game::{Game, poll_until};
 use wspeer::{ReadyState, TcpServer, WebSocketPeer};
 use wspeer_multiplayer::{
     ConnectionStatus, Event, MultiplayerConfig, MultiplayerPeer, Protocol, TlsOptions,

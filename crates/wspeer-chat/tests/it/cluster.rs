@@ -8,11 +8,9 @@
 
 #![allow(clippy::unwrap_used)] // test code
 
-mod support;
-
 use std::collections::{HashMap, HashSet};
 
-use support::{Node, Redis, next_text, redis_server, said, send, wait_for, who_until};
+use crate::support::{Node, Redis, next_text, redis_server, said, send, wait_for, who_until};
 
 #[tokio::test]
 async fn three_servers_every_message_once_in_order_with_history() {

@@ -1,0 +1,5 @@
+//! The integration tests of `wspeer-bench`, one module per subject, linked
+//! into one binary.
+
+mod chat_soak;
+mod smoke;
