@@ -47,7 +47,7 @@ where
     let head_len = match read_head(
         &mut stream,
         &mut buf,
-        config.max_request_header_size,
+        config.max_handshake_head_size,
         plausible_response,
     )
     .await
@@ -63,7 +63,7 @@ where
         Err(HeadError::TooLarge) => {
             return Err(ConnectError::MalformedHead(format!(
                 "the server's response head is over {} bytes",
-                config.max_request_header_size
+                config.max_handshake_head_size
             )));
         }
     };

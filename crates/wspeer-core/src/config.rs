@@ -72,9 +72,12 @@ pub struct Config {
     /// connection is dropped (close code -1, or the peer's code if its frame
     /// came). Default: 5 s. Godot has none: its peer can stay CLOSING for ever.
     pub close_timeout: Duration,
-    /// Largest HTTP request head a server reads before answering
-    /// `431 Request Header Fields Too Large`. Default: 8192 bytes.
-    pub max_request_header_size: usize,
+    /// Largest HTTP head read during the opening handshake, on either side: a
+    /// server answers a longer request head with `431 Request Header Fields Too
+    /// Large`; a client gives up on a longer response head with
+    /// [`ConnectError::MalformedHead`](crate::ConnectError::MalformedHead).
+    /// Default: 8192 bytes.
+    pub max_handshake_head_size: usize,
     /// Server: most unfinished handshakes at once (TCP accepted, no `101`
     /// yet). A new connection past it drops the one that has waited longest,
     /// so the server never stops accepting and a client that finishes its
@@ -130,7 +133,7 @@ impl Default for Config {
             no_delay: true,
             handshake_timeout: Duration::from_secs(10),
             close_timeout: Duration::from_secs(5),
-            max_request_header_size: 8192,
+            max_handshake_head_size: 8192,
             max_pending_handshakes: 4096,
             max_pending_handshakes_per_ip: 256,
             origin_policy: OriginPolicy::Any,
@@ -215,10 +218,10 @@ impl Config {
         self
     }
 
-    /// Sets [`Config::max_request_header_size`].
+    /// Sets [`Config::max_handshake_head_size`].
     #[must_use]
-    pub fn max_request_header_size(mut self, bytes: usize) -> Self {
-        self.max_request_header_size = bytes;
+    pub fn max_handshake_head_size(mut self, bytes: usize) -> Self {
+        self.max_handshake_head_size = bytes;
         self
     }
 
@@ -308,9 +311,9 @@ impl Config {
         if self.read_buffer_size < 512 {
             return Err(ConfigError::ReadBufferTooSmall(self.read_buffer_size));
         }
-        if self.max_request_header_size < 256 {
+        if self.max_handshake_head_size < 256 {
             return Err(ConfigError::HeaderLimitTooSmall(
-                self.max_request_header_size,
+                self.max_handshake_head_size,
             ));
         }
         if self.max_pending_handshakes == 0 {

@@ -20,8 +20,8 @@ pub enum ConfigError {
     /// `read_buffer_size` below 512 bytes.
     #[error("read_buffer_size {0} is too small (at least 512 bytes)")]
     ReadBufferTooSmall(usize),
-    /// `max_request_header_size` below 256 bytes.
-    #[error("max_request_header_size {0} is too small (at least 256 bytes)")]
+    /// `max_handshake_head_size` below 256 bytes.
+    #[error("max_handshake_head_size {0} is too small (at least 256 bytes)")]
     HeaderLimitTooSmall(usize),
     /// A handshake limit of zero would refuse every client.
     #[error("{0} must be at least 1")]

@@ -271,26 +271,40 @@ impl WebSocket {
         self.shared().snapshot(|s| s.available)
     }
 
-    /// Reads a consistent view of the connection under one lock (for the poll
-    /// facade, which must not see the state move between two of its reads).
-    #[doc(hidden)]
+    /// Reads several facts about the connection as of one instant: state, close
+    /// status, addresses, queue sizes. Separate calls to [`ready_state`](Self::ready_state),
+    /// [`available`](Self::available) and the others each take the
+    /// connection's lock, so the connection can move between them (closed, with
+    /// the queue still counted as open); `f` runs under the lock once and sees
+    /// them all agree. Keep `f` short: the connection's task waits for it.
+    ///
+    /// ```no_run
+    /// # async fn example(ws: wspeer_core::WebSocket) {
+    /// use wspeer_core::ReadyState;
+    ///
+    /// let (state, waiting) = ws.with_snapshot(|now| (now.ready_state(), now.available()));
+    /// if state == ReadyState::Closed {
+    ///     println!("closed with {waiting} messages still to read");
+    /// }
+    /// # }
+    /// ```
     pub fn with_snapshot<R>(&self, f: impl FnOnce(&SnapshotView<'_>) -> R) -> R {
         self.shared().snapshot(|s| f(&SnapshotView(s)))
     }
 }
 
-/// A consistent view of a connection; see [`WebSocket::with_snapshot`].
-#[doc(hidden)]
+/// A connection as of one instant, given to [`WebSocket::with_snapshot`]'s
+/// closure.
 #[derive(Debug)]
 pub struct SnapshotView<'a>(Snapshot<'a>);
 
 impl SnapshotView<'_> {
     /// The ready state.
-    pub fn state(&self) -> ReadyState {
+    pub fn ready_state(&self) -> ReadyState {
         self.0.state
     }
     /// How it closed.
-    pub fn close(&self) -> &CloseStatus {
+    pub fn close_status(&self) -> &CloseStatus {
         self.0.close
     }
     /// Addresses, URL and subprotocol.

@@ -74,7 +74,7 @@ where
     let head_len = read_head(
         &mut stream,
         &mut buf,
-        config.max_request_header_size,
+        config.max_handshake_head_size,
         plausible_request,
     )
     .await;
@@ -100,7 +100,7 @@ where
             "431 Request Header Fields Too Large",
             format!(
                 "the request head is over {} bytes",
-                config.max_request_header_size
+                config.max_handshake_head_size
             ),
         )),
         Err(HeadError::Malformed) => Err(Refusal::new("400 Bad Request", "malformed HTTP request")),

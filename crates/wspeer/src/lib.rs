@@ -8,6 +8,10 @@
 //!
 //! This crate is the synchronous facade; async programs use `wspeer-core`
 //! directly. TLS (`wss://`) uses [`TlsOptions`], Godot's `TLSOptions`.
+//! It runs on Tokio and says so: a program that already has a runtime hands
+//! its Tokio `Handle` to [`runtime::use_handle`], a Tokio type in a public
+//! signature on purpose. The streams a [`TcpServer`] hands out are this
+//! crate's own ([`StreamPeerTcp`], Godot's `StreamPeerTCP`).
 //!
 //! ```
 //! use std::time::{Duration, Instant};

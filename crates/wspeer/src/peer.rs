@@ -209,16 +209,16 @@ impl WebSocketPeer {
         let view = &mut self.view;
         let before = view.state;
         connection.ws.with_snapshot(|now| {
-            view.state = now.state();
+            view.state = now.ready_state();
             view.available = now.available();
             view.buffered_amount = now.buffered_amount();
-            if now.state() != before {
+            if now.ready_state() != before {
                 // Copied only on a change, so that an idle poll allocates nothing.
-                if now.state() == ReadyState::Open {
+                if now.ready_state() == ReadyState::Open {
                     view.info = now.info().clone();
                 }
-                if now.state() == ReadyState::Closed {
-                    view.close = now.close().clone();
+                if now.ready_state() == ReadyState::Closed {
+                    view.close = now.close_status().clone();
                     view.connect_error = now.connect_error().cloned();
                 }
             }

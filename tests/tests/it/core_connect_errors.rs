@@ -129,7 +129,7 @@ async fn server_hanging_up_during_the_handshake_is_a_handshake_error() {
 
 /// Sends `request` to a wspeer listener and returns its whole answer.
 async fn answer_to(request: &[u8]) -> String {
-    let server = TestServer::start(Config::default().max_request_header_size(1024)).await;
+    let server = TestServer::start(Config::default().max_handshake_head_size(1024)).await;
     let mut stream = TcpStream::connect(server.addr()).await.expect("connect");
     stream.write_all(request).await.expect("send");
     within("the server's answer", read_to_end_text(&mut stream)).await
@@ -219,4 +219,34 @@ async fn a_client_task_dropped_while_connecting_fails_as_aborted() {
         "{:?}",
         ws.connect_error()
     );
+}
+
+#[tokio::test]
+async fn a_server_whose_response_head_never_ends_is_refused_at_the_limit() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("ws://{}/", listener.local_addr().expect("addr"));
+    let server = tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.expect("accept");
+        read_head(&mut stream).await;
+        // A status line, then headers for ever: the client must stop reading.
+        let mut head = b"HTTP/1.1 101 Switching Protocols\r\n".to_vec();
+        loop {
+            if let Err(e) = stream.write_all(&head).await {
+                return e;
+            }
+            head = b"X-Padding: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n".to_vec();
+        }
+    });
+    let config = Config::default().max_handshake_head_size(1024);
+    let result = within("the attempt", connect_with(&url, config)).await;
+    match result {
+        Err(ConnectError::MalformedHead(reason)) => {
+            assert_eq!(reason, "the server's response head is over 1024 bytes");
+        }
+        other => panic!("expected MalformedHead, got {other:?}"),
+    }
+    // The client hung up instead of reading on, so the endless writes fail.
+    within("the server's writes to fail", server)
+        .await
+        .expect("join");
 }

@@ -192,7 +192,7 @@ async fn sixty_four_headers_are_accepted_and_sixty_five_get_431() {
 #[tokio::test]
 async fn head_of_exactly_the_limit_is_accepted_and_one_byte_more_gets_431() {
     let mut server = TestServer::start(Config::default()).await;
-    assert_eq!(Config::default().max_request_header_size, 8192);
+    assert_eq!(Config::default().max_handshake_head_size, 8192);
     assert_upgraded(&mut server, &request_of_size(8192)).await;
     let response = send_raw(server.addr(), &request_of_size(8193)).await;
     // The server read the whole head before refusing it: a clean EOF follows.
@@ -204,7 +204,7 @@ async fn head_of_exactly_the_limit_is_accepted_and_one_byte_more_gets_431() {
         Ending::Eof,
     );
     // The same with a limit of our own.
-    let mut server = TestServer::start(Config::default().max_request_header_size(1000)).await;
+    let mut server = TestServer::start(Config::default().max_handshake_head_size(1000)).await;
     assert_upgraded(&mut server, &request_of_size(1000)).await;
     let response = send_raw(server.addr(), &request_of_size(1001)).await;
     assert_refused(

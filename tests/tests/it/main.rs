@@ -13,6 +13,7 @@ mod core_protocol_errors;
 mod core_python_interop;
 mod core_roundtrip;
 mod core_serve;
+mod core_snapshot;
 mod core_transport;
 mod fuzz_regressions;
 mod hostile_deflate;
