@@ -172,6 +172,7 @@ pub fn load(flags: &Flags) -> anyhow::Result<bool> {
         "p99 µs",
         "p99.9 µs",
         "server CPU µs/msg",
+        "load gen CPU µs/msg",
         "load gen CPU %",
         "errors",
     ]);
@@ -186,6 +187,7 @@ pub fn load(flags: &Flags) -> anyhow::Result<bool> {
         num(report.latency_us(0.99)),
         num(report.latency_us(0.999)),
         opt(report.server_us_per_message(), 2),
+        opt(report.client_us_per_message(), 2),
         opt(report.client_load().map(|l| 100.0 * l), 0),
         report.errors.to_string(),
     ]);
