@@ -72,7 +72,7 @@ pub struct SuiteConfig {
     /// Measured window of each echo workload.
     pub duration: Duration,
     /// Rounds of every echo workload on every server (servers take turns); the
-    /// best round of each is kept.
+    /// report gives each figure's median and range over them.
     pub rounds: usize,
     /// Idle connections held for the memory figure.
     pub idle_connections: usize,
@@ -89,7 +89,8 @@ pub struct SuiteConfig {
 }
 
 impl SuiteConfig {
-    /// The defaults of `wspeer-bench all` (about five minutes on a quiet machine).
+    /// The defaults of `wspeer-bench all` (about fifteen minutes on a quiet
+    /// machine).
     pub fn new(exe: PathBuf, server_cpu: Option<usize>) -> Self {
         Self {
             exe,
@@ -97,7 +98,7 @@ impl SuiteConfig {
             servers: ServerKind::ALL.to_vec(),
             warmup: Duration::from_secs(1),
             duration: Duration::from_secs(4),
-            rounds: 2,
+            rounds: 5,
             idle_connections: 5000,
             handshake_concurrency: 16,
             handshake_duration: Duration::from_secs(3),
@@ -111,8 +112,8 @@ impl SuiteConfig {
 /// Everything a run measured.
 #[derive(Debug, Default)]
 pub struct SuiteResults {
-    /// Echo runs: workload, server, what it measured.
-    pub echo: Vec<(Workload, ServerKind, LoadReport)>,
+    /// Echo runs, every round of every workload on every server.
+    pub echo: Vec<EchoRun>,
     /// Idle memory per server.
     pub memory: Vec<MemoryReport>,
     /// Handshakes per server.
@@ -125,19 +126,48 @@ pub struct SuiteResults {
     pub failures: Vec<String>,
 }
 
+/// One round of one echo workload on one server.
+#[derive(Debug, Clone)]
+pub struct EchoRun {
+    /// What ran.
+    pub workload: Workload,
+    /// Against which server.
+    pub kind: ServerKind,
+    /// Which round (from 1): runs of the same round ran minutes apart at most.
+    pub round: usize,
+    /// What it measured.
+    pub report: LoadReport,
+}
+
 impl SuiteResults {
-    /// The echo report of `kind` on `workload`, if it ran.
-    pub fn echo_of(&self, workload: &Workload, kind: ServerKind) -> Option<&LoadReport> {
+    /// Every round of `kind` on `workload`, in round order.
+    pub fn rounds_of(
+        &self,
+        workload: &Workload,
+        kind: ServerKind,
+    ) -> impl Iterator<Item = &EchoRun> + '_ {
+        let workload = *workload;
         self.echo
             .iter()
-            .find(|(w, k, _)| w == workload && *k == kind)
-            .map(|(_, _, r)| r)
+            .filter(move |r| r.workload == workload && r.kind == kind)
+    }
+
+    /// The run of `kind` on `workload` in `round`, if it ran.
+    pub fn run_in(
+        &self,
+        workload: &Workload,
+        kind: ServerKind,
+        round: usize,
+    ) -> Option<&LoadReport> {
+        self.rounds_of(workload, kind)
+            .find(|r| r.round == round)
+            .map(|r| &r.report)
     }
 
     /// Whether every run completed without an error.
     pub fn all_ok(&self) -> bool {
         self.failures.is_empty()
-            && self.echo.iter().all(|(_, _, r)| r.ok())
+            && self.echo.iter().all(|r| r.report.ok())
             && self.memory.iter().all(|m| m.errors == 0)
             && self.handshakes.iter().all(|(_, h)| h.ok())
             && self
@@ -168,16 +198,6 @@ pub fn echo(
     echo_once(config, workload, kind)
 }
 
-/// Keeps the better of two runs of the same workload: a failed run wins (so
-/// that the failure is reported), then the higher rate (other people's work on
-/// the machine can only lower it).
-fn better(kept: Option<LoadReport>, new: LoadReport) -> LoadReport {
-    match kept {
-        Some(kept) if !kept.ok() || (new.ok() && kept.rate() >= new.rate()) => kept,
-        _ => new,
-    }
-}
-
 fn echo_once(
     config: &SuiteConfig,
     workload: &Workload,
@@ -196,25 +216,21 @@ fn echo_once(
     load::run(server.addr, &load)
 }
 
-/// Runs everything, printing progress on stderr.
-pub fn run_all(config: &SuiteConfig) -> SuiteResults {
-    let mut results = SuiteResults::default();
-    let note = |results: &mut SuiteResults, what: String, error: anyhow::Error| {
-        eprintln!("  FAILED: {what}: {error:#}");
-        results.failures.push(format!("{what}: {error:#}"));
-    };
+/// Runs every echo workload on every server, `config.rounds` times, the
+/// servers taking turns within each round.
+pub fn run_echo(config: &SuiteConfig, results: &mut SuiteResults) {
     for workload in &WORKLOADS {
-        let mut kept: Vec<Option<LoadReport>> = vec![None; config.servers.len()];
         for round in 1..=config.rounds {
-            for (slot, &kind) in kept.iter_mut().zip(&config.servers) {
+            for &kind in &config.servers {
                 eprintln!("echo {} on {} (round {round})", workload.name, kind.label());
                 match echo(config, workload, kind) {
                     Ok(report) => {
                         eprintln!(
-                            "  {:.0} msg/s, p50 {:.0} µs, p99 {:.0} µs, others' load {:.0} %, errors {}{}",
+                            "  {:.0} msg/s, p50 {:.0} µs, p99 {:.0} µs, load gen {:.0} %, others' load {:.0} %, errors {}{}",
                             report.rate(),
                             report.latency_us(0.5),
                             report.latency_us(0.99),
+                            100.0 * report.client_load().unwrap_or(0.0),
                             100.0 * report.other_load().unwrap_or(0.0),
                             report.errors,
                             report
@@ -223,22 +239,33 @@ pub fn run_all(config: &SuiteConfig) -> SuiteResults {
                                 .map(|e| format!(" ({e})"))
                                 .unwrap_or_default()
                         );
-                        *slot = Some(better(slot.take(), report));
+                        results.echo.push(EchoRun {
+                            workload: *workload,
+                            kind,
+                            round,
+                            report,
+                        });
                     }
-                    Err(error) => note(
-                        &mut results,
-                        format!("echo {} on {kind}", workload.name),
-                        error,
-                    ),
+                    Err(error) => {
+                        eprintln!("  FAILED: {error:#}");
+                        results
+                            .failures
+                            .push(format!("echo {} on {kind}: {error:#}", workload.name));
+                    }
                 }
             }
         }
-        for (report, &kind) in kept.into_iter().zip(&config.servers) {
-            if let Some(report) = report {
-                results.echo.push((*workload, kind, report));
-            }
-        }
     }
+}
+
+/// Runs everything, printing progress on stderr.
+pub fn run_all(config: &SuiteConfig) -> SuiteResults {
+    let mut results = SuiteResults::default();
+    let note = |results: &mut SuiteResults, what: String, error: anyhow::Error| {
+        eprintln!("  FAILED: {what}: {error:#}");
+        results.failures.push(format!("{what}: {error:#}"));
+    };
+    run_echo(config, &mut results);
     for &kind in config.servers.iter().filter(|k| k.is_websocket()) {
         eprintln!(
             "idle memory: {} connections on {}",

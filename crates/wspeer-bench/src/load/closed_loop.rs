@@ -190,12 +190,14 @@ mod tests {
         let mut tally = tally();
         let split = 26 + 13;
         conn.read_space()[..split].copy_from_slice(&sent[..split]);
-        conn.on_read(split, start, window, &mut tally).expect("valid");
+        conn.on_read(split, start, window, &mut tally)
+            .expect("valid");
         assert_eq!(tally.received, 1);
         assert_eq!(conn.unwritten().len(), 26, "one new message per echo");
         let rest = sent.len() - split;
         conn.read_space()[..rest].copy_from_slice(&sent[split..]);
-        conn.on_read(rest, start, window, &mut tally).expect("valid");
+        conn.on_read(rest, start, window, &mut tally)
+            .expect("valid");
         assert_eq!(tally.received, 3);
         assert_eq!(conn.in_flight(), (3, 3));
     }

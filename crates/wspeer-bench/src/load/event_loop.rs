@@ -46,8 +46,11 @@ pub(crate) fn run(
     let mut events = Events::with_capacity(1024);
     let mut slots: Vec<Option<Running>> = Vec::with_capacity(connections.len());
     for (i, (mut stream, state)) in connections.into_iter().enumerate() {
-        poll.registry()
-            .register(&mut stream, Token(i), Interest::READABLE | Interest::WRITABLE)?;
+        poll.registry().register(
+            &mut stream,
+            Token(i),
+            Interest::READABLE | Interest::WRITABLE,
+        )?;
         slots.push(Some(Running { stream, state }));
     }
     let mut outcome = Outcome {
@@ -81,7 +84,9 @@ pub(crate) fn run(
                 }
             }
         }
-        let next_boundary = boundaries.peek().map(|at| at.saturating_duration_since(now));
+        let next_boundary = boundaries
+            .peek()
+            .map(|at| at.saturating_duration_since(now));
         let wait = next_boundary.map_or(STALL_CHECK, |b| b.min(STALL_CHECK));
         poll.poll(&mut events, Some(wait))?;
         let now = Instant::now();

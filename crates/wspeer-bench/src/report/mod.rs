@@ -1,6 +1,7 @@
 //! Markdown tables, and the figures formatted the way every report shows them;
 //! [`sections`] turns a whole run into the report.
 
+pub mod rounds;
 pub mod sections;
 
 use std::fmt::Write as _;
