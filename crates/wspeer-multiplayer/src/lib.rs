@@ -68,6 +68,7 @@
 mod config;
 mod error;
 mod event;
+mod flush;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod ids;
