@@ -69,6 +69,7 @@ mod config;
 mod error;
 mod event;
 mod flush;
+#[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod ids;
@@ -77,6 +78,8 @@ pub mod proto;
 mod protocol;
 mod put_var;
 mod server;
+#[cfg(feature = "sim")]
+pub mod sim;
 mod violation;
 
 pub use bytes::Bytes;

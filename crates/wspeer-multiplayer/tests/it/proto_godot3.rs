@@ -3,7 +3,7 @@
 //! the server checking `from` and relaying the original bytes, and Godot 3's
 //! target rules with its quirk (-1 still reaches the server).
 
-use crate::support::net::{Dir, Net, cat, le};
+use crate::support::net::{Dir, Net, cat, le, network};
 use wspeer_multiplayer::{Bytes, Event, Protocol, PutPacketError};
 
 const A: i32 = 100;
@@ -11,7 +11,7 @@ const B: i32 = 200;
 const C: i32 = 300;
 
 fn three() -> Net {
-    let mut net = Net::new(Protocol::Godot3, &[A as u32, B as u32, C as u32]);
+    let mut net = network(Protocol::Godot3, &[A as u32, B as u32, C as u32]);
     for _ in 0..3 {
         net.connect();
     }
@@ -222,7 +222,7 @@ fn a_misbehaving_client_is_dropped_packet_by_packet() {
 
 #[test]
 fn without_relay_only_the_server_is_announced() {
-    let mut net = Net::new(Protocol::Godot3, &[A as u32, B as u32]);
+    let mut net = network(Protocol::Godot3, &[A as u32, B as u32]);
     net.server.set_server_relay(false);
     net.connect();
     net.connect();

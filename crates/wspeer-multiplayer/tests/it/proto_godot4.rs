@@ -3,7 +3,7 @@
 //! replacing the target), Godot's target rules, and what a misbehaving client
 //! gets.
 
-use crate::support::net::{Dir, Net, cat, le};
+use crate::support::net::{Dir, Net, cat, le, network};
 use wspeer_multiplayer::{Event, Godot4Payload, IdGenerator, OpenError, Protocol, PutPacketError};
 
 const A: i32 = 100;
@@ -12,7 +12,7 @@ const C: i32 = 300;
 
 /// Three clients joined, in order, with ids 100, 200, 300.
 fn three() -> Net {
-    let mut net = Net::new(Protocol::Godot4, &[A as u32, B as u32, C as u32]);
+    let mut net = network(Protocol::Godot4, &[A as u32, B as u32, C as u32]);
     for _ in 0..3 {
         net.connect();
     }
@@ -25,7 +25,7 @@ fn wire(net: &Net) -> Vec<(Dir, Vec<u8>)> {
 
 #[test]
 fn joining_sends_the_id_first_then_add_peer_both_ways() {
-    let mut net = Net::new(Protocol::Godot4, &[A as u32, B as u32]);
+    let mut net = network(Protocol::Godot4, &[A as u32, B as u32]);
     net.connect();
     assert_eq!(wire(&net), [(Dir::ToClient(A), le(A).to_vec())]);
     assert_eq!(net.server_events, [Event::PeerConnected(A)]);
@@ -193,12 +193,12 @@ fn a_forced_disconnect_is_silent_here_but_the_others_are_told() {
 #[test]
 fn ids_are_unique_even_when_the_source_repeats_itself() {
     // The second connection draws 100 (in use), 1 and 0 (reserved), then 200.
-    let mut net = Net::new(Protocol::Godot4, &[A as u32, A as u32, 1, 0, B as u32]);
+    let mut net = network(Protocol::Godot4, &[A as u32, A as u32, 1, 0, B as u32]);
     net.connect();
     net.connect();
     assert_eq!(net.server.peer_ids().collect::<Vec<_>>(), [A, B]);
     // Once 100 leaves, it may be handed out again.
-    let mut net = Net::new(Protocol::Godot4, &[A as u32, A as u32]);
+    let mut net = network(Protocol::Godot4, &[A as u32, A as u32]);
     net.connect();
     net.cut(0);
     net.connect();
@@ -217,7 +217,7 @@ fn refusing_new_connections() {
 
 #[test]
 fn without_relay_clients_do_not_see_each_other() {
-    let mut net = Net::new(Protocol::Godot4, &[A as u32, B as u32]);
+    let mut net = network(Protocol::Godot4, &[A as u32, B as u32]);
     net.server.set_server_relay(false);
     net.connect();
     net.connect();
@@ -300,7 +300,7 @@ fn extreme_targets_do_not_overflow() {
 
 #[test]
 fn raw_payloads_carry_whole_scene_packets() {
-    let mut net = Net::new(Protocol::Godot4, &[A as u32, B as u32]);
+    let mut net = network(Protocol::Godot4, &[A as u32, B as u32]);
     net.server.set_godot4_payload(Godot4Payload::Raw);
     net.connect();
     net.connect();
