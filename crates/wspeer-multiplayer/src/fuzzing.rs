@@ -3,17 +3,19 @@
 //!
 //! Each input is read twice: as one message for the codec (decode, and
 //! re-encode what decoded), and as a script that drives a server and its
-//! clients, where the clients both speak the protocol properly and send raw
-//! bytes from the input, on a virtual clock. Nothing may panic, and the
-//! invariants below must hold after every step.
+//! clients on the [simulated network](crate::sim), where the clients both
+//! speak the protocol properly and send raw bytes from the input. Nothing may
+//! panic, and the network's checks and the invariants below must hold after
+//! every step.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 
 use crate::{
     ConnectionStatus, IdGenerator, Protocol,
-    proto::{Client, Server, godot3, godot4},
+    proto::{godot3, godot4},
+    sim::Network,
 };
 
 /// Most clients a script may open, so that one input stays small.
@@ -60,36 +62,25 @@ fn codec_godot3(data: &[u8]) {
     }
 }
 
-/// A client machine and the server-side id of its connection.
-struct Node {
-    client: Client,
-    id: i32,
-    open: bool,
-}
-
-/// A server, its clients, and the input that tells them what to do.
+/// A server and its clients on the simulated network, and the input that
+/// tells them what to do.
 struct Script<'a> {
     input: &'a [u8],
-    now: Instant,
-    server: Server,
-    nodes: Vec<Node>,
+    net: Network,
 }
 
 impl<'a> Script<'a> {
     fn new(protocol: Protocol, input: &'a [u8]) -> Self {
-        let mut server = Server::new(protocol);
         // Ids from the input too: collisions and reserved values included.
         let mut seed: u32 = 0x9e37_79b9;
-        server.set_id_generator(IdGenerator::from_fn(move || {
+        let ids = IdGenerator::from_fn(move || {
             seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
             // Small ids collide often, which is the point.
             seed % 8
-        }));
+        });
         Self {
             input,
-            now: Instant::now(),
-            server,
-            nodes: Vec::new(),
+            net: Network::new(protocol, ids),
         }
     }
 
@@ -117,7 +108,7 @@ impl<'a> Script<'a> {
     /// or any i32.
     fn target(&mut self) -> Option<i32> {
         let pick = self.byte()?;
-        let ids: Vec<i32> = self.server.peer_ids().collect();
+        let ids: Vec<i32> = self.net.server.peer_ids().collect();
         let any = ids.get(usize::from(pick / 8) % ids.len().max(1)).copied();
         Some(match (pick % 6, any) {
             (0, _) => 0,
@@ -131,7 +122,8 @@ impl<'a> Script<'a> {
 
     fn node_index(&mut self) -> Option<usize> {
         let pick = usize::from(self.byte()?);
-        (!self.nodes.is_empty()).then(|| pick % self.nodes.len())
+        let nodes = self.net.nodes.len();
+        (nodes > 0).then(|| pick % nodes)
     }
 
     fn run(mut self) {
@@ -139,77 +131,70 @@ impl<'a> Script<'a> {
             if self.step(op).is_none() {
                 break;
             }
-            self.pump();
+            self.net.run();
             self.check();
+            // Only the invariants matter here, not the logs.
+            self.net.clear_logs();
         }
     }
 
     fn step(&mut self, op: u8) -> Option<()> {
         match op % 10 {
-            0 if self.nodes.len() < MAX_CLIENTS => {
-                let client = Client::new(self.server.protocol(), self.now);
-                if let Ok(id) = self.server.handle_open() {
-                    self.nodes.push(Node {
-                        client,
-                        id,
-                        open: true,
-                    });
-                }
+            0 if self.net.nodes.len() < MAX_CLIENTS => {
+                // A refusal is part of the script too.
+                let _ = self.net.try_connect();
             }
             1 => {
                 let i = self.node_index()?;
-                self.drop_connection(self.nodes[i].id);
+                self.net.cut(i);
             }
             2 => {
                 // Raw bytes from a client.
                 let i = self.node_index()?;
                 let message = self.message()?;
-                if self.nodes[i].open {
-                    self.server.handle_message(self.nodes[i].id, message);
+                let node = &self.net.nodes[i];
+                if node.open {
+                    self.net.server.handle_message(node.id, message);
                 }
             }
             3 => {
                 // Raw bytes from the server.
                 let i = self.node_index()?;
                 let message = self.message()?;
-                let now = self.now;
-                self.nodes[i].client.handle_message(message, now);
+                let now = self.net.now;
+                self.net.nodes[i].client.handle_message(message, now);
             }
             4 => {
                 let i = self.node_index()?;
                 let target = self.target()?;
                 let message = self.message()?;
-                let _ = self.nodes[i].client.put_packet(target, &message);
+                let _ = self.net.nodes[i].client.put_packet(target, &message);
             }
             5 => {
                 let target = self.target()?;
                 let message = self.message()?;
-                let _ = self.server.put_packet(target, &message);
+                let _ = self.net.server.put_packet(target, &message);
             }
             6 => {
                 let target = self.target()?;
                 let force = self.byte()? & 1 == 1;
-                let _ = self.server.disconnect_peer(target, force);
+                let _ = self.net.server.disconnect_peer(target, force);
             }
             7 => {
                 let i = self.node_index()?;
                 let force = self.byte()? & 1 == 1;
-                let _ = self.nodes[i].client.disconnect(force);
+                let _ = self.net.nodes[i].client.disconnect(force);
             }
             8 => {
                 let step = Duration::from_millis(u64::from(self.byte()?) * 50);
-                self.now += step;
-                let now = self.now;
-                for node in &mut self.nodes {
-                    node.client.handle_timeout(now);
-                }
+                self.net.advance(step);
             }
             9 => {
                 let flags = self.byte()?;
-                self.server.set_server_relay(flags & 1 == 0);
-                self.server.set_refuse_new_connections(flags & 2 == 2);
+                self.net.server.set_server_relay(flags & 1 == 0);
+                self.net.server.set_refuse_new_connections(flags & 2 == 2);
                 if let Some(i) = self.node_index() {
-                    self.nodes[i].client.set_server_relay(flags & 4 == 0);
+                    self.net.nodes[i].client.set_server_relay(flags & 4 == 0);
                 }
             }
             _ => {}
@@ -217,67 +202,12 @@ impl<'a> Script<'a> {
         Some(())
     }
 
-    fn drop_connection(&mut self, id: i32) {
-        let now = self.now;
-        for node in self.nodes.iter_mut().filter(|n| n.id == id && n.open) {
-            node.open = false;
-            node.client.handle_closed(now);
-        }
-        self.server.handle_closed(id);
-    }
-
-    /// Carries every message both ways until nothing moves, checking where the
-    /// machines send.
-    fn pump(&mut self) {
-        for _ in 0..64 {
-            let mut moved = false;
-            while let Some(t) = self.server.poll_transmit() {
-                moved = true;
-                assert!(t.to >= 2, "the server sent to {}", t.to);
-                let now = self.now;
-                if let Some(node) = self.nodes.iter_mut().find(|n| n.id == t.to && n.open) {
-                    node.client.handle_message(t.data, now);
-                }
-            }
-            while let Some(id) = self.server.poll_close() {
-                moved = true;
-                self.drop_connection(id);
-            }
-            for i in 0..self.nodes.len() {
-                while let Some(t) = self.nodes[i].client.poll_transmit() {
-                    moved = true;
-                    assert_eq!(t.to, 1, "a client sent to {}", t.to);
-                    if self.nodes[i].open {
-                        self.server.handle_message(self.nodes[i].id, t.data);
-                    }
-                }
-                while self.nodes[i].client.poll_close().is_some() {
-                    moved = true;
-                    let id = self.nodes[i].id;
-                    self.drop_connection(id);
-                }
-            }
-            while let Some(packet) = self.server.poll_packet() {
-                // Only connected peers speak to the server's application.
-                assert!(packet.from >= 2, "a packet from {}", packet.from);
-            }
-            while self.server.poll_event().is_some() {}
-            for node in &mut self.nodes {
-                while node.client.poll_event().is_some() {}
-                while node.client.poll_packet().is_some() {}
-            }
-            if !moved {
-                return;
-            }
-        }
-    }
-
     /// Ids are unique and valid; a connected client has a valid id.
     fn check(&self) {
-        let ids: Vec<i32> = self.server.peer_ids().collect();
+        let ids: Vec<i32> = self.net.server.peer_ids().collect();
         assert!(ids.iter().all(|&id| id >= 2), "ids {ids:?}");
         assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids {ids:?}");
-        for node in &self.nodes {
+        for node in &self.net.nodes {
             if node.client.status() == ConnectionStatus::Connected {
                 assert!(node.client.unique_id() >= 2);
             }

@@ -1,14 +1,7 @@
-//! Peer ids: Godot's reserved values, and the random unique ids a server hands
-//! out.
-//!
-//! Godot draws a client id by hashing the clock, the data path and two pointers,
-//! masks it to 31 bits and draws again while it is 0 or 1, so ids are random in
-//! `[2, 2^31 − 1]`. It never checks them against the ids in use; we do.
+//! Peer ids: Godot's reserved values, and where a server's new ids come from
+//! ([`IdGenerator`], shared with `wspeer`'s Godot 3 `WebSocketServer`).
 
-use std::{
-    fmt,
-    hash::{BuildHasher, RandomState},
-};
+pub use wspeer::IdGenerator;
 
 /// The server's id, on every protocol (Godot's `TARGET_PEER_SERVER`).
 pub const SERVER_ID: i32 = 1;
@@ -16,90 +9,3 @@ pub const SERVER_ID: i32 = 1;
 /// The target that reaches every peer (Godot's `TARGET_PEER_BROADCAST`). A
 /// negative target `-id` reaches every peer except `id`.
 pub const TARGET_PEER_BROADCAST: i32 = 0;
-
-/// Draws after which [`IdGenerator`] stops drawing and scans for a free id, so
-/// that a source that keeps returning used ids cannot hang the server.
-const MAX_DRAWS: usize = 1024;
-
-/// Where a server's new peer ids come from: random by default; tests give a
-/// scripted source. Whatever the source returns, the server only uses ids in
-/// `[2, 2^31 − 1]` that no connected peer has.
-pub struct IdGenerator {
-    source: Box<dyn FnMut() -> u32 + Send>,
-}
-
-impl fmt::Debug for IdGenerator {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("IdGenerator")
-    }
-}
-
-impl Default for IdGenerator {
-    fn default() -> Self {
-        Self::random()
-    }
-}
-
-impl IdGenerator {
-    /// Random ids, as Godot draws them: SipHash of a counter under a key the
-    /// standard library seeds from the operating system.
-    pub fn random() -> Self {
-        let keys = RandomState::new();
-        let mut drawn: u64 = 0;
-        Self::from_fn(move || {
-            drawn = drawn.wrapping_add(1);
-            // Truncation keeps the low 32 bits, which are as random as the rest.
-            keys.hash_one(drawn) as u32
-        })
-    }
-
-    /// Ids from `source`: raw candidates, masked to 31 bits; 0, 1 and ids in use
-    /// are skipped.
-    pub fn from_fn(source: impl FnMut() -> u32 + Send + 'static) -> Self {
-        Self {
-            source: Box::new(source),
-        }
-    }
-
-    /// The next id that `in_use` does not claim, in `[2, 2^31 − 1]`.
-    pub(crate) fn next_unused(&mut self, in_use: impl Fn(i32) -> bool) -> i32 {
-        for _ in 0..MAX_DRAWS {
-            let id = ((self.source)() & 0x7fff_ffff) as i32;
-            if id >= 2 && !in_use(id) {
-                return id;
-            }
-        }
-        // Only a broken source gets here; fewer than 2^31 − 2 peers are in use,
-        // so the scan ends.
-        (2..=i32::MAX).find(|&id| !in_use(id)).unwrap_or(i32::MAX)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn random_ids_are_in_range() {
-        let mut ids = IdGenerator::random();
-        for _ in 0..1000 {
-            let id = ids.next_unused(|_| false);
-            assert!(id >= 2);
-        }
-    }
-
-    #[test]
-    fn reserved_and_used_ids_are_skipped() {
-        let mut script = vec![0, 1, 0x8000_0001, 7, 7, 9].into_iter();
-        let mut ids = IdGenerator::from_fn(move || script.next().unwrap_or(11));
-        // 0x8000_0001 masks to 1, which is reserved; 7 is in use.
-        assert_eq!(ids.next_unused(|id| id == 7), 9);
-        assert_eq!(ids.next_unused(|_| false), 11);
-    }
-
-    #[test]
-    fn a_stuck_source_falls_back_to_a_scan() {
-        let mut ids = IdGenerator::from_fn(|| 5);
-        assert_eq!(ids.next_unused(|id| id == 5 || id == 2), 3);
-    }
-}

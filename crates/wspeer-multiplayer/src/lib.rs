@@ -68,6 +68,8 @@
 mod config;
 mod error;
 mod event;
+mod flush;
+#[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod ids;
@@ -76,6 +78,8 @@ pub mod proto;
 mod protocol;
 mod put_var;
 mod server;
+#[cfg(feature = "sim")]
+pub mod sim;
 mod violation;
 
 pub use bytes::Bytes;

@@ -62,6 +62,7 @@
 mod error;
 pub mod godot3;
 mod peer;
+mod peer_ids;
 mod put_var;
 pub mod runtime;
 mod tcp_server;
@@ -69,6 +70,7 @@ mod this_thread;
 
 pub use error::{GetPacketError, ListenError, PeerError, SendError};
 pub use peer::{WebSocketPeer, WriteMode};
+pub use peer_ids::IdGenerator;
 pub use put_var::{GetVarError, PutVarError};
 pub use tcp_server::{AcceptedStream, StreamPeerTcp, StreamPeerTls, TcpServer};
 pub use wspeer_core::{

@@ -4,12 +4,14 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
+use bytes::Bytes;
 use wspeer::{Message, ReadyState, StreamPeerTls, TcpServer, TlsOptions, WebSocketPeer};
 
 use crate::{
     config::MultiplayerConfig,
     error::CreateError,
     event::{Event, Packet},
+    flush::{self, Link},
     proto::Server,
     protocol::Protocol,
 };
@@ -153,27 +155,7 @@ impl ServerSide {
     /// Sends what the state machine queued and closes what it asked to close.
     /// Returns the outcome of the last send.
     pub(super) fn flush(&mut self) -> Result<(), wspeer::SendError> {
-        let mut result = Ok(());
-        while let Some(transmit) = self.machine.poll_transmit() {
-            let Some(ws) = self.peers.get_mut(&transmit.to) else {
-                continue;
-            };
-            result = ws.send_message(Message::binary(transmit.data));
-            if let Err(error) = result {
-                // As in Godot, a message a peer cannot take is lost.
-                tracing::warn!(peer = transmit.to, %error, "dropped a message to a slow peer");
-            }
-        }
-        while let Some(id) = self.machine.poll_close() {
-            if let Some(ws) = self.peers.get_mut(&id) {
-                ws.close_normal();
-            }
-            if !self.machine.has_peer(id) {
-                // Forced: forgotten now, its close finishes in the background.
-                self.peers.remove(&id);
-            }
-        }
-        result
+        flush::flush(&mut self.machine, &mut self.peers)
     }
 
     /// Moves the state machine's events and packets to the application.
@@ -198,5 +180,15 @@ impl ServerSide {
         self.pending.clear();
         self.gone.clear();
         self.tcp.stop();
+    }
+}
+
+impl Link for WebSocketPeer {
+    fn send(&mut self, data: Bytes) -> Result<(), wspeer::SendError> {
+        self.send_message(Message::binary(data))
+    }
+
+    fn close(&mut self) {
+        self.close_normal();
     }
 }

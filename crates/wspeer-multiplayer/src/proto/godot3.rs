@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! offset size field
-//! 0      1    type  SYS_NONE = 0 (payload), SYS_ADD = 1, SYS_DEL = 2, SYS_ID = 3
+//! 0      1    type  MessageType: SYS_NONE = 0 (payload), SYS_ADD = 1, SYS_DEL = 2, SYS_ID = 3
 //! 1      4    from  i32
 //! 5      4    to    i32: >1 a peer, 1 the server, 0 everyone, <0 everyone but -to
 //! 9      N    payload (system messages: the i32 peer id, 13 bytes in all)
@@ -14,31 +14,58 @@ use bytes::{BufMut, Bytes, BytesMut};
 use crate::violation::Violation;
 
 /// `PROTO_SIZE`: the header.
-pub const PROTO_SIZE: usize = 9;
+const PROTO_SIZE: usize = 9;
 /// `SYS_PACKET_SIZE`: a system message, header and id.
-pub const SYS_PACKET_SIZE: usize = 13;
-/// `SYS_NONE`: an application payload.
-pub const SYS_NONE: u8 = 0;
-/// `SYS_ADD`: a peer joined.
-pub const SYS_ADD: u8 = 1;
-/// `SYS_DEL`: a peer left.
-pub const SYS_DEL: u8 = 2;
-/// `SYS_ID`: the id the server gave you.
-pub const SYS_ID: u8 = 3;
+const SYS_PACKET_SIZE: usize = 13;
+
+/// What a message carries: the header's first byte, Godot 3's `SYS_*` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum MessageType {
+    /// `SYS_NONE`: an application payload.
+    Payload = 0,
+    /// `SYS_ADD`: a peer joined.
+    AddPeer = 1,
+    /// `SYS_DEL`: a peer left.
+    DelPeer = 2,
+    /// `SYS_ID`: the id the server gave you.
+    Id = 3,
+}
+
+impl TryFrom<u8> for MessageType {
+    type Error = Violation;
+
+    /// Fails with [`Violation::UnknownType`] on a byte Godot 3 does not send.
+    fn try_from(kind: u8) -> Result<Self, Violation> {
+        match kind {
+            0 => Ok(Self::Payload),
+            1 => Ok(Self::AddPeer),
+            2 => Ok(Self::DelPeer),
+            3 => Ok(Self::Id),
+            kind => Err(Violation::UnknownType { kind }),
+        }
+    }
+}
+
+impl From<MessageType> for u8 {
+    fn from(kind: MessageType) -> u8 {
+        kind as u8
+    }
+}
 
 /// The header of a Godot 3 multiplayer message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Header {
-    /// `SYS_NONE`, `SYS_ADD`, `SYS_DEL` or `SYS_ID` (other values are passed on
-    /// for the caller to refuse).
-    pub kind: u8,
+    /// What the message carries.
+    pub kind: MessageType,
     /// The sender's id.
     pub from: i32,
     /// The target.
     pub to: i32,
 }
 
-/// Splits a message into its header and payload; fails under 9 bytes.
+/// Splits a message into its header and payload; fails under 9 bytes or on an
+/// unknown type byte.
 pub fn decode(message: &[u8]) -> Result<(Header, &[u8]), Violation> {
     let too_short = || Violation::TooShort {
         len: message.len(),
@@ -47,6 +74,7 @@ pub fn decode(message: &[u8]) -> Result<(Header, &[u8]), Violation> {
     let (&kind, rest) = message.split_first().ok_or_else(too_short)?;
     let (from, rest) = split_i32(rest).ok_or_else(too_short)?;
     let (to, payload) = split_i32(rest).ok_or_else(too_short)?;
+    let kind = MessageType::try_from(kind)?;
     Ok((Header { kind, from, to }, payload))
 }
 
@@ -64,7 +92,7 @@ pub fn decode_sys_id(payload: &[u8]) -> Result<i32, Violation> {
 /// A message: header, then payload.
 pub fn encode(header: Header, payload: &[u8]) -> Bytes {
     let mut out = BytesMut::with_capacity(PROTO_SIZE + payload.len());
-    out.put_u8(header.kind);
+    out.put_u8(header.kind.into());
     out.put_i32_le(header.from);
     out.put_i32_le(header.to);
     out.put_slice(payload);
@@ -73,9 +101,9 @@ pub fn encode(header: Header, payload: &[u8]) -> Bytes {
 
 /// A system message as Godot's server sends it (`_send_sys`): from 1, to 0,
 /// the id as payload.
-pub fn encode_sys(kind: u8, id: i32) -> [u8; SYS_PACKET_SIZE] {
+pub fn encode_sys(kind: MessageType, id: i32) -> [u8; SYS_PACKET_SIZE] {
     let mut out = [0u8; SYS_PACKET_SIZE];
-    out[0] = kind;
+    out[0] = kind.into();
     out[1..5].copy_from_slice(&1i32.to_le_bytes());
     out[5..9].copy_from_slice(&0i32.to_le_bytes());
     out[9..13].copy_from_slice(&id.to_le_bytes());
@@ -96,15 +124,15 @@ mod tests {
     #[test]
     fn system_message_vectors() {
         assert_eq!(
-            encode_sys(SYS_ID, 1234),
+            encode_sys(MessageType::Id, 1234),
             [3, 1, 0, 0, 0, 0, 0, 0, 0, 0xd2, 0x04, 0, 0]
         );
         assert_eq!(
-            encode_sys(SYS_ADD, 1),
+            encode_sys(MessageType::AddPeer, 1),
             [1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0]
         );
         assert_eq!(
-            encode_sys(SYS_DEL, 0x7fff_fffe),
+            encode_sys(MessageType::DelPeer, 0x7fff_fffe),
             [2, 1, 0, 0, 0, 0, 0, 0, 0, 0xfe, 0xff, 0xff, 0x7f]
         );
     }
@@ -113,7 +141,7 @@ mod tests {
     fn payload_vectors() {
         let message = encode(
             Header {
-                kind: SYS_NONE,
+                kind: MessageType::Payload,
                 from: 5,
                 to: -7,
             },
@@ -127,7 +155,7 @@ mod tests {
         assert_eq!(
             header,
             Header {
-                kind: 0,
+                kind: MessageType::Payload,
                 from: 5,
                 to: -7
             }
@@ -140,6 +168,22 @@ mod tests {
         let (header, payload) = decode(&[0, 2, 0, 0, 0, 1, 0, 0, 0]).unwrap();
         assert_eq!((header.from, header.to), (2, 1));
         assert!(payload.is_empty());
+    }
+
+    #[test]
+    fn type_bytes() {
+        for kind in [
+            MessageType::Payload,
+            MessageType::AddPeer,
+            MessageType::DelPeer,
+            MessageType::Id,
+        ] {
+            assert_eq!(MessageType::try_from(u8::from(kind)), Ok(kind));
+        }
+        assert_eq!(
+            decode(&[4, 2, 0, 0, 0, 1, 0, 0, 0]),
+            Err(Violation::UnknownType { kind: 4 })
+        );
     }
 
     #[test]

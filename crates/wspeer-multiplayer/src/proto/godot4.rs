@@ -20,23 +20,39 @@ use bytes::{BufMut, Bytes, BytesMut};
 use crate::violation::Violation;
 
 /// Size of the id packet.
-pub const ID_PACKET_SIZE: usize = 4;
+const ID_PACKET_SIZE: usize = 4;
 /// The bits of byte 0 that hold the command.
-pub const CMD_MASK: u8 = 0x07;
+const CMD_MASK: u8 = 0x07;
 /// `NETWORK_COMMAND_RAW`: bytes sent with `send_bytes`.
-pub const CMD_RAW: u8 = 3;
+const CMD_RAW: u8 = 3;
 /// `NETWORK_COMMAND_SYS`: peer announcements and relays.
-pub const CMD_SYS: u8 = 7;
+const CMD_SYS: u8 = 7;
 /// `SYS_CMD_SIZE`: command, sub-command and the i32 peer id.
-pub const SYS_CMD_SIZE: usize = 6;
-/// `SYS_COMMAND_AUTH`.
-pub const SYS_AUTH: u8 = 0;
-/// `SYS_COMMAND_ADD_PEER`.
-pub const SYS_ADD_PEER: u8 = 1;
-/// `SYS_COMMAND_DEL_PEER`.
-pub const SYS_DEL_PEER: u8 = 2;
-/// `SYS_COMMAND_RELAY`.
-pub const SYS_RELAY: u8 = 3;
+const SYS_CMD_SIZE: usize = 6;
+
+/// Byte 1 of a `SYS` packet: Godot's `SYS_COMMAND_*`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+enum SysCommand {
+    Auth = 0,
+    AddPeer = 1,
+    DelPeer = 2,
+    Relay = 3,
+}
+
+impl TryFrom<u8> for SysCommand {
+    type Error = Violation;
+
+    fn try_from(sys: u8) -> Result<Self, Violation> {
+        match sys {
+            0 => Ok(Self::Auth),
+            1 => Ok(Self::AddPeer),
+            2 => Ok(Self::DelPeer),
+            3 => Ok(Self::Relay),
+            kind => Err(Violation::UnknownType { kind }),
+        }
+    }
+}
 
 /// The id packet for `id`.
 pub fn encode_id(id: i32) -> [u8; ID_PACKET_SIZE] {
@@ -86,30 +102,26 @@ pub fn decode(packet: &[u8]) -> Result<ScenePacket<'_>, Violation> {
     if first & CMD_MASK != CMD_SYS {
         return Ok(ScenePacket::Other(packet));
     }
-    if packet.get(1) == Some(&SYS_AUTH) {
-        return Ok(ScenePacket::Auth);
-    }
-    let id = packet
+    let command = packet.get(1).map(|&sys| SysCommand::try_from(sys));
+    let peer = packet
         .get(2..SYS_CMD_SIZE)
-        .and_then(|b| <[u8; 4]>::try_from(b).ok());
-    let (Some(&sys), Some(id)) = (packet.get(1), id) else {
-        return Err(Violation::TooShort {
-            len: packet.len(),
-            need: SYS_CMD_SIZE,
-        });
+        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+        .map(i32::from_le_bytes);
+    let too_short = |need| Violation::TooShort {
+        len: packet.len(),
+        need,
     };
-    let peer = i32::from_le_bytes(id);
-    match sys {
-        SYS_ADD_PEER => Ok(ScenePacket::AddPeer(peer)),
-        SYS_DEL_PEER => Ok(ScenePacket::DelPeer(peer)),
-        SYS_RELAY => match packet.get(SYS_CMD_SIZE..) {
+    match (command, peer) {
+        // An auth packet has a layout of its own, which nothing here reads.
+        (Some(Ok(SysCommand::Auth)), _) => Ok(ScenePacket::Auth),
+        (None, _) | (_, None) => Err(too_short(SYS_CMD_SIZE)),
+        (Some(Err(unknown)), Some(_)) => Err(unknown),
+        (Some(Ok(SysCommand::AddPeer)), Some(peer)) => Ok(ScenePacket::AddPeer(peer)),
+        (Some(Ok(SysCommand::DelPeer)), Some(peer)) => Ok(ScenePacket::DelPeer(peer)),
+        (Some(Ok(SysCommand::Relay)), Some(peer)) => match packet.get(SYS_CMD_SIZE..) {
             Some(inner) if !inner.is_empty() => Ok(ScenePacket::Relay { peer, inner }),
-            _ => Err(Violation::TooShort {
-                len: packet.len(),
-                need: SYS_CMD_SIZE + 1,
-            }),
+            _ => Err(too_short(SYS_CMD_SIZE + 1)),
         },
-        kind => Err(Violation::UnknownType { kind }),
     }
 }
 
@@ -142,24 +154,24 @@ pub(crate) fn raw_payload_start(packet: &[u8]) -> Result<Option<usize>, Violatio
 
 /// `[7][1][id]`.
 pub fn encode_add_peer(id: i32) -> [u8; SYS_CMD_SIZE] {
-    encode_sys(SYS_ADD_PEER, id)
+    encode_sys(SysCommand::AddPeer, id)
 }
 
 /// `[7][2][id]`.
 pub fn encode_del_peer(id: i32) -> [u8; SYS_CMD_SIZE] {
-    encode_sys(SYS_DEL_PEER, id)
+    encode_sys(SysCommand::DelPeer, id)
 }
 
-fn encode_sys(sys: u8, id: i32) -> [u8; SYS_CMD_SIZE] {
+fn encode_sys(sys: SysCommand, id: i32) -> [u8; SYS_CMD_SIZE] {
     let [a, b, c, d] = id.to_le_bytes();
-    [CMD_SYS, sys, a, b, c, d]
+    [CMD_SYS, sys as u8, a, b, c, d]
 }
 
 /// `[7][3][peer][inner]`.
 pub fn encode_relay(peer: i32, inner: &[u8]) -> Bytes {
     let mut out = BytesMut::with_capacity(SYS_CMD_SIZE + inner.len());
     out.put_u8(CMD_SYS);
-    out.put_u8(SYS_RELAY);
+    out.put_u8(SysCommand::Relay as u8);
     out.put_i32_le(peer);
     out.put_slice(inner);
     out.freeze()
@@ -177,7 +189,7 @@ pub fn encode_raw(data: &[u8]) -> Bytes {
 pub fn encode_relay_raw(peer: i32, data: &[u8]) -> Bytes {
     let mut out = BytesMut::with_capacity(SYS_CMD_SIZE + 1 + data.len());
     out.put_u8(CMD_SYS);
-    out.put_u8(SYS_RELAY);
+    out.put_u8(SysCommand::Relay as u8);
     out.put_i32_le(peer);
     out.put_u8(CMD_RAW);
     out.put_slice(data);

@@ -8,11 +8,15 @@ use std::{
     sync::{Arc, Mutex, MutexGuard},
 };
 
+use bytes::Bytes;
 use tokio::{sync::Notify, task::AbortHandle};
 use wspeer_core::{Listener, Message, Receiver, Sender, WebSocket};
 
 use super::ServerEvent;
-use crate::proto::Server;
+use crate::{
+    flush::{self, Link},
+    proto::Server,
+};
 
 /// Events the application has not taken yet, past which connections stop being
 /// read (and their peers slow down through TCP) until it catches up.
@@ -25,6 +29,18 @@ struct Conn {
     /// Tells this connection from a later one that got the same id.
     serial: u64,
     addr: Option<SocketAddr>,
+}
+
+impl Link for Conn {
+    fn send(&mut self, data: Bytes) -> Result<(), wspeer::SendError> {
+        self.sender
+            .try_send(Message::binary(data))
+            .map_err(wspeer::SendError::from)
+    }
+
+    fn close(&mut self) {
+        let _ = self.sender.close(1000, "");
+    }
 }
 
 #[derive(Debug)]
@@ -164,27 +180,7 @@ impl Shared {
     /// queues events and packets for the application. Returns the outcome of
     /// the last send.
     pub(super) fn flush(&self, state: &mut State) -> Result<(), wspeer::SendError> {
-        let mut result = Ok(());
-        while let Some(transmit) = state.machine.poll_transmit() {
-            let Some(conn) = state.conns.get(&transmit.to) else {
-                continue;
-            };
-            result = conn
-                .sender
-                .try_send(Message::binary(transmit.data))
-                .map_err(wspeer::SendError::from);
-            if let Err(error) = result {
-                tracing::warn!(peer = transmit.to, %error, "dropped a message to a slow peer");
-            }
-        }
-        while let Some(id) = state.machine.poll_close() {
-            if let Some(conn) = state.conns.get(&id) {
-                let _ = conn.sender.close(1000, "");
-            }
-            if !state.machine.has_peer(id) {
-                state.conns.remove(&id);
-            }
-        }
+        let result = flush::flush(&mut state.machine, &mut state.conns);
         let before = state.queue.len();
         while let Some(event) = state.machine.poll_event() {
             state.queue.extend(ServerEvent::from_event(event));

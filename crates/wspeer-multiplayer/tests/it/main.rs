@@ -12,3 +12,4 @@ mod peer_targets;
 mod proto_client;
 mod proto_godot3;
 mod proto_godot4;
+mod proto_scenarios;

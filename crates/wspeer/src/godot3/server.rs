@@ -1,11 +1,6 @@
 //! Godot 3's `WebSocketServer`: listen, then `poll()` each frame for its events.
 
-use std::{
-    collections::BTreeMap,
-    hash::{BuildHasher, RandomState},
-    net::IpAddr,
-    time::Duration,
-};
+use std::{collections::BTreeMap, net::IpAddr, time::Duration};
 
 use wspeer_core::{CloseError, Config, TlsOptions};
 
@@ -13,7 +8,7 @@ use super::{
     Buffers,
     watch::{self, Change},
 };
-use crate::{ListenError, StreamPeerTls, TcpServer, WebSocketPeer};
+use crate::{IdGenerator, ListenError, StreamPeerTls, TcpServer, WebSocketPeer};
 
 /// What a poll of the server saw, in order: Godot 3's signals.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,8 +63,7 @@ pub struct WebSocketServer {
     /// Peers whose disconnect was reported; dropped at the next poll.
     gone: Vec<i32>,
     events: Vec<ServerEvent>,
-    ids: RandomState,
-    ids_drawn: u64,
+    ids: IdGenerator,
 }
 
 impl Default for WebSocketServer {
@@ -86,8 +80,7 @@ impl Default for WebSocketServer {
             peers: BTreeMap::new(),
             gone: Vec::new(),
             events: Vec::new(),
-            ids: RandomState::new(),
-            ids_drawn: 0,
+            ids: IdGenerator::random(),
         }
     }
 }
@@ -216,7 +209,7 @@ impl WebSocketServer {
             keep
         });
         for peer in opened {
-            let id = self.new_id();
+            let id = self.ids.next_unused(|id| self.peers.contains_key(&id));
             self.events.push(ServerEvent::ClientConnected {
                 id,
                 protocol: peer.selected_protocol().to_owned(),
@@ -248,17 +241,6 @@ impl WebSocketServer {
             match accepted {
                 Ok(()) => self.pending.push(peer),
                 Err(error) => tracing::warn!(%error, "cannot accept a client"),
-            }
-        }
-    }
-
-    /// A random id in [2, 2^31 − 1], as Godot 3 draws them, but never one in use.
-    fn new_id(&mut self) -> i32 {
-        loop {
-            self.ids_drawn += 1;
-            let id = (self.ids.hash_one(self.ids_drawn) & 0x7fff_ffff) as i32;
-            if id >= 2 && !self.peers.contains_key(&id) {
-                return id;
             }
         }
     }

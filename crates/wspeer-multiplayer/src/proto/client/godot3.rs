@@ -7,7 +7,7 @@ use super::Client;
 use crate::{
     event::{ConnectionStatus, Event},
     ids::SERVER_ID,
-    proto::godot3::{self, Header, SYS_ADD, SYS_DEL, SYS_ID, SYS_NONE},
+    proto::godot3::{self, Header, MessageType},
     violation::Violation,
 };
 
@@ -15,22 +15,21 @@ impl Client {
     /// A message from the server.
     pub(super) fn message_godot3(&mut self, message: Bytes) -> Result<(), Violation> {
         let (header, payload) = godot3::decode(&message)?;
-        if header.kind == SYS_NONE {
-            // Stored with source = from; `to` is not checked (as Godot).
-            let payload = message.slice_ref(payload);
-            self.out.packet(header.from, payload);
-            return Ok(());
-        }
-        let id = godot3::decode_sys_id(payload)?;
         match header.kind {
-            SYS_ID => self.sys_id(id),
-            SYS_ADD if id == SERVER_ID => self.server_added(),
-            SYS_ADD => self.add_peer(id),
-            SYS_DEL => {
-                self.del_peer(id);
+            MessageType::Payload => {
+                // Stored with source = from; `to` is not checked (as Godot).
+                self.out.packet(header.from, message.slice_ref(payload));
                 Ok(())
             }
-            kind => Err(Violation::UnknownType { kind }),
+            MessageType::Id => self.sys_id(godot3::decode_sys_id(payload)?),
+            MessageType::AddPeer => match godot3::decode_sys_id(payload)? {
+                SERVER_ID => self.server_added(),
+                id => self.add_peer(id),
+            },
+            MessageType::DelPeer => {
+                self.del_peer(godot3::decode_sys_id(payload)?);
+                Ok(())
+            }
         }
     }
 
@@ -69,7 +68,7 @@ impl Client {
     /// `put_packet`: `[SYS_NONE][own id][target][data]` to the server.
     pub(super) fn put_godot3(&mut self, target: i32, data: &[u8]) {
         let header = Header {
-            kind: SYS_NONE,
+            kind: MessageType::Payload,
             from: self.unique_id,
             to: target,
         };

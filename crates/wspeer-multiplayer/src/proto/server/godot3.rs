@@ -7,11 +7,11 @@ use bytes::Bytes;
 use super::{Checked, Server};
 use crate::{
     ids::SERVER_ID,
-    proto::godot3::{self, SYS_ADD, SYS_ID, SYS_NONE},
+    proto::godot3::{self, MessageType},
     violation::Violation,
 };
 
-fn sys(kind: u8, id: i32) -> Bytes {
+fn sys(kind: MessageType, id: i32) -> Bytes {
     Bytes::copy_from_slice(&godot3::encode_sys(kind, id))
 }
 
@@ -20,13 +20,13 @@ impl Server {
     /// every other peer X in ascending order, `SYS_ADD(id)` to X and
     /// `SYS_ADD(X)` to it.
     pub(super) fn open_godot3(&mut self, id: i32) {
-        self.out.send(id, sys(SYS_ID, id));
-        self.out.send(id, sys(SYS_ADD, SERVER_ID));
+        self.out.send(id, sys(MessageType::Id, id));
+        self.out.send(id, sys(MessageType::AddPeer, SERVER_ID));
         if self.relay {
-            let new = sys(SYS_ADD, id);
+            let new = sys(MessageType::AddPeer, id);
             for &peer in &self.peers {
                 self.out.send(peer, new.clone());
-                self.out.send(id, sys(SYS_ADD, peer));
+                self.out.send(id, sys(MessageType::AddPeer, peer));
             }
         }
         self.peers.insert(id);
@@ -35,8 +35,10 @@ impl Server {
     /// A message from peer `from` (`_process_multiplayer`, server side).
     pub(super) fn message_godot3(&mut self, from: i32, message: Bytes) -> Checked {
         let (header, payload) = godot3::decode(&message)?;
-        if header.kind != SYS_NONE {
-            return Err(Violation::SysFromClient { kind: header.kind });
+        if header.kind != MessageType::Payload {
+            return Err(Violation::SysFromClient {
+                kind: header.kind.into(),
+            });
         }
         if header.from != from {
             return Err(Violation::WrongFrom {

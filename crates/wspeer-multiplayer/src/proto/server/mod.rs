@@ -279,14 +279,17 @@ fn gone_godot4(id: i32) -> Bytes {
 }
 
 fn gone_godot3(id: i32) -> Bytes {
-    Bytes::copy_from_slice(&super::godot3::encode_sys(super::godot3::SYS_DEL, id))
+    Bytes::copy_from_slice(&super::godot3::encode_sys(
+        super::godot3::MessageType::DelPeer,
+        id,
+    ))
 }
 
 fn packet_godot3(target: i32, data: &[u8]) -> Bytes {
-    use super::godot3::{Header, SYS_NONE, encode};
+    use super::godot3::{Header, MessageType, encode};
     encode(
         Header {
-            kind: SYS_NONE,
+            kind: MessageType::Payload,
             from: SERVER_ID,
             to: target,
         },
