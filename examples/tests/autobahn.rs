@@ -16,8 +16,8 @@ use tokio::{
     process::{Child, Command},
     time::timeout,
 };
+use wspeer_testkit::wait::AUTOBAHN_WAIT;
 
-const WAIT: Duration = Duration::from_secs(1200);
 /// Cases in the suite: 301, and 216 of compression.
 const CASES: usize = 517;
 
@@ -129,7 +129,7 @@ async fn server_role(name: &str, extra: &[&str]) {
         .stdout(Stdio::null())
         .kill_on_drop(true)
         .status();
-    timeout(WAIT, run)
+    timeout(AUTOBAHN_WAIT, run)
         .await
         .expect("kosoku ran too long")
         .expect("run kosoku");
@@ -165,7 +165,7 @@ async fn client_role(name: &str, extra: &[&str]) {
         .args(extra)
         .stdout(Stdio::null())
         .kill_on_drop(true);
-    let status = timeout(WAIT, client.status())
+    let status = timeout(AUTOBAHN_WAIT, client.status())
         .await
         .expect("the client ran too long")
         .expect("run autobahn_client");

@@ -61,6 +61,9 @@ async fn echo_async_gives_memory_back_after_ten_thousand_connections() {
 
     // Warm up, so that the baseline includes what any first client costs.
     connect_and_vanish(addr, "/", &[], 10).await;
+    // A settling time, not a wait for an event: no event says when the
+    // allocator is done with the warm-up, and settling less only raises the
+    // baseline.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let baseline = rss_kib_of(pid);
     connect_and_vanish(addr, "/", &[], WAVE).await;

@@ -14,7 +14,7 @@ use tokio::{
     task::JoinHandle,
 };
 
-use crate::wait::{WAIT, within};
+use crate::{WAIT, within};
 
 /// Environment variable naming the Python interpreter to use.
 pub const PYTHON_ENV: &str = "WSPEER_PYTHON";

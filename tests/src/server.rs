@@ -12,7 +12,7 @@ use std::{
 use tokio::{sync::mpsc, task::JoinHandle};
 use wspeer_core::{Config, Listener, Message, UNCLEAN_CLOSE_CODE, WebSocket, connect_with};
 
-use crate::wait::within;
+use crate::within;
 
 /// A running listener. Dropping it stops accepting; connections already handed
 /// out keep running.

@@ -82,6 +82,8 @@ pub async fn assert_memory_returns(pid: u32, baseline_kib: u64, slack_kib: u64, 
             "server RSS stayed above {baseline_kib} + {slack_kib} KiB for {limit:?}; \
              seen every 250 ms: {seen:?}"
         );
+        // The sampling period of the series the failure message shows; the
+        // loop ends on the memory coming back, not on time.
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }

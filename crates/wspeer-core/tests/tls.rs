@@ -10,9 +10,8 @@ use tokio::{
     time::timeout,
 };
 use wspeer_core::{Config, ConnectError, Listener, Message, TlsConfigError, TlsError, TlsOptions};
+use wspeer_testkit::wait::WAIT;
 use wspeer_testkit::{TestCa, self_signed};
-
-const WAIT: Duration = Duration::from_secs(10);
 
 /// An echo server with `config`; returns its port.
 async fn echo_server(config: Config) -> u16 {

@@ -8,11 +8,9 @@ use std::{
     process::{Child, Command, Stdio},
     sync::mpsc,
     thread,
-    time::{Duration, Instant},
 };
 
-/// Long enough for a slow CI machine, short enough to fail fast.
-pub const WAIT: Duration = Duration::from_secs(40);
+use crate::wait::{PROGRAM_WAIT, poll_within};
 
 /// The Godot binary, or `None` (after a loud message, or a panic under
 /// `WSPEER_REQUIRE_INTEROP=1`) when it is missing.
@@ -71,12 +69,14 @@ impl Godot {
 
     /// Collects what Godot printed so far; true once it has exited.
     pub fn pump(&mut self) -> bool {
-        self.seen.extend(
-            self.lines
-                .try_iter()
-                .filter(|l| !l.starts_with("Godot Engine") && !l.trim().is_empty()),
-        );
+        self.seen
+            .extend(self.lines.try_iter().filter(|l| Self::kept(l)));
         matches!(self.child.try_wait(), Ok(Some(_)))
+    }
+
+    /// Whether a line is Godot's own rather than the script's.
+    fn kept(line: &str) -> bool {
+        !line.starts_with("Godot Engine") && !line.trim().is_empty()
     }
 
     /// Whether Godot printed exactly `line`.
@@ -86,38 +86,55 @@ impl Godot {
     }
 
     /// Waits for a line starting with `prefix`, calling `between` meanwhile.
+    /// The bound includes Godot's start-up.
     pub fn wait_for(&mut self, prefix: &str, mut between: impl FnMut()) -> String {
-        let deadline = Instant::now() + WAIT;
-        loop {
+        let mut found = None;
+        let in_time = poll_within(PROGRAM_WAIT, || {
             self.pump();
-            if let Some(line) = self.seen.iter().find(|l| l.starts_with(prefix)) {
-                return line.clone();
+            found = self.seen.iter().find(|l| l.starts_with(prefix)).cloned();
+            if found.is_none() {
+                between();
             }
-            assert!(
-                Instant::now() < deadline,
-                "Godot never printed {prefix:?}; it printed {:?}",
-                self.seen
-            );
-            between();
-            thread::sleep(Duration::from_millis(2));
-        }
+            found.is_some()
+        });
+        assert!(
+            in_time,
+            "Godot never printed {prefix:?} within {PROGRAM_WAIT:?}; it printed {:?}",
+            self.seen
+        );
+        found.expect("found when in time")
     }
 
-    /// Waits until the script exits, calling `between` meanwhile; returns its
-    /// lines.
+    /// Waits until the script exits, calling `between` meanwhile; returns every
+    /// line it printed, up to the end of its output.
     pub fn finish(mut self, mut between: impl FnMut()) -> Vec<String> {
-        let deadline = Instant::now() + WAIT;
-        while !self.pump() {
-            assert!(
-                Instant::now() < deadline,
-                "Godot did not finish; it printed {:?}",
-                self.seen
-            );
-            between();
-            thread::sleep(Duration::from_millis(2));
+        let exited = poll_within(PROGRAM_WAIT, || {
+            let exited = self.pump();
+            if !exited {
+                between();
+            }
+            exited
+        });
+        assert!(
+            exited,
+            "Godot did not finish within {PROGRAM_WAIT:?}; it printed {:?}",
+            self.seen
+        );
+        // The reader thread may still hold lines printed just before the exit:
+        // take them until it hangs up at the end of the output.
+        loop {
+            match self.lines.recv_timeout(PROGRAM_WAIT) {
+                Ok(line) if Self::kept(&line) => self.seen.push(line),
+                Ok(_) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    panic!(
+                        "Godot exited but its output never ended; it printed {:?}",
+                        self.seen
+                    )
+                }
+            }
         }
-        thread::sleep(Duration::from_millis(20));
-        self.pump();
         std::mem::take(&mut self.seen)
     }
 }

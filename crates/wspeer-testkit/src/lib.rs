@@ -1,9 +1,11 @@
-//! Test support for wspeer (not published): a throw-away certificate authority
-//! and the certificates the TLS tests need, made fresh by each test run, and the
-//! rules for interop tests whose outside program is missing ([`interop`]).
+//! Test support for wspeer (not published): the bounded waits every test uses
+//! ([`wait`]), a throw-away certificate authority and the certificates the TLS
+//! tests need, made fresh by each test run, and the rules for interop tests
+//! whose outside program is missing ([`interop`]).
 
 pub mod godot;
 pub mod interop;
+pub mod wait;
 
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose,

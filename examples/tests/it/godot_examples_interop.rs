@@ -2,16 +2,15 @@
 //! against Python's `websockets`: the client against a Python echo server, the
 //! server against a Python client.
 
-use std::{path::PathBuf, process::Stdio, time::Duration};
+use std::{path::PathBuf, process::Stdio};
 
 use tokio::{
     io::{AsyncBufReadExt, BufReader},
     process::Command,
     time::timeout,
 };
+use wspeer_testkit::wait::PROGRAM_WAIT;
 use wspeer_tests::python::{self, PythonProcess};
-
-const WAIT: Duration = Duration::from_secs(20);
 
 /// An example binary, built by `cargo test` next to this test's own binary.
 fn example(name: &str) -> PathBuf {
@@ -41,7 +40,7 @@ async fn minimal_client_against_a_python_echo_server() {
         .arg(format!("ws://127.0.0.1:{port}"))
         .kill_on_drop(true)
         .output();
-    let output = timeout(WAIT, run)
+    let output = timeout(PROGRAM_WAIT, run)
         .await
         .expect("the client ran too long")
         .expect("run");
@@ -88,7 +87,7 @@ async fn minimal_server_serves_python(test: &str, flags: &[&str]) {
         .expect("start minimal_server");
     let mut lines = BufReader::new(server.stdout.take().expect("stdout")).lines();
     let mut next = async || {
-        timeout(WAIT, lines.next_line())
+        timeout(PROGRAM_WAIT, lines.next_line())
             .await
             .expect("minimal_server said nothing")
             .expect("read")

@@ -6,13 +6,13 @@ use std::{
     io::{BufRead, BufReader},
     path::PathBuf,
     process::{Child, Command, Stdio},
-    time::{Duration, Instant},
 };
 
 use wspeer::{
     ReadyState, WebSocketPeer,
     variant::{Encoding, Variant},
 };
+use wspeer_testkit::wait::poll_until;
 
 /// An example binary, built by `cargo test` next to this test's own binary.
 fn example(name: &str) -> PathBuf {
@@ -54,24 +54,19 @@ fn echo_once(flags: &[&str], encoding: Encoding, value: &Variant) -> Variant {
     client
         .connect_to_url(&format!("ws://127.0.0.1:{port}"))
         .expect("connect");
-    let deadline = Instant::now() + Duration::from_secs(30);
     let mut sent = false;
-    loop {
-        assert!(Instant::now() < deadline, "no answer from variant_echo");
+    poll_until("an answer from variant_echo", || {
         client.poll();
         if client.ready_state() == ReadyState::Open && !sent {
             client.put_var(value, encoding).expect("put_var");
             sent = true;
         }
-        if client.available_packet_count() > 0 {
-            let answer = client.get_var(encoding).expect("a Variant back");
-            let logged = lines.next().expect("a log line").expect("read");
-            assert!(logged.starts_with("Peer 2 sent Dictionary("), "{logged}");
-            return answer;
-        }
-        // Waits for the background I/O; the loop ends on the answer, not on time.
-        std::thread::sleep(Duration::from_millis(2));
-    }
+        client.available_packet_count() > 0
+    });
+    let answer = client.get_var(encoding).expect("a Variant back");
+    let logged = lines.next().expect("a log line").expect("read");
+    assert!(logged.starts_with("Peer 2 sent Dictionary("), "{logged}");
+    answer
 }
 
 fn sample(encoding: Encoding) -> Variant {

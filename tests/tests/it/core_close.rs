@@ -3,17 +3,15 @@
 
 use std::time::Duration;
 
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::TcpListener,
-};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use wspeer_core::{
-    CloseError, CloseStatus, Config, ConnectError, Message, ReadyState, TryRecvError, connect_with,
-    start_client,
+    CloseError, CloseStatus, Config, ConnectError, Message, ReadyState, TryRecvError, start_client,
 };
 use wspeer_tests::{
+    eventually,
     frames::{BINARY, CLOSE, client_frame, close_payload, read_frame},
-    raw_http::{raw_client_handshake, raw_server_handshake},
+    raw_http::raw_client_handshake,
+    raw_server::client_of_raw_server,
     server::{TestServer, connected},
     within,
 };
@@ -87,20 +85,8 @@ async fn peer_dropping_tcp_after_the_handshake_is_code_minus_one() {
 
 #[tokio::test]
 async fn server_dropping_tcp_after_the_handshake_is_code_minus_one() {
-    let tcp = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let url = format!("ws://{}/", tcp.local_addr().expect("address"));
-    let peer = tokio::spawn(async move {
-        let (mut stream, _) = tcp.accept().await.expect("accept");
-        raw_server_handshake(&mut stream, &[]).await;
-        stream
-    });
-    let client = within(
-        "the client to connect",
-        connect_with(&url, Config::default()),
-    )
-    .await
-    .expect("connect");
-    drop(within("the raw server", peer).await.expect("raw server"));
+    let (client, raw) = client_of_raw_server(Config::default()).await;
+    drop(raw);
     assert_eq!(
         within("the client to notice", client.closed()).await,
         status(-1, "")
@@ -109,20 +95,7 @@ async fn server_dropping_tcp_after_the_handshake_is_code_minus_one() {
 
 #[tokio::test]
 async fn close_minus_one_drops_tcp_without_a_close_frame() {
-    let tcp = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let url = format!("ws://{}/", tcp.local_addr().expect("address"));
-    let peer = tokio::spawn(async move {
-        let (mut stream, _) = tcp.accept().await.expect("accept");
-        raw_server_handshake(&mut stream, &[]).await;
-        stream
-    });
-    let client = within(
-        "the client to connect",
-        connect_with(&url, Config::default()),
-    )
-    .await
-    .expect("connect");
-    let mut raw = within("the raw server", peer).await.expect("raw server");
+    let (client, mut raw) = client_of_raw_server(Config::default()).await;
 
     client
         .close(-1, "ignored")
@@ -269,10 +242,9 @@ async fn dropping_every_handle_with_a_full_inbound_queue_still_closes_cleanly() 
             .await
             .expect("send");
     }
-    within("the server's queue to fill", async {
-        while ws.available() < 1 {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+    eventually("the server's queue to fill", || match ws.available() {
+        0 => Err("nothing queued".to_owned()),
+        _ => Ok(()),
     })
     .await;
     drop(ws);

@@ -16,6 +16,7 @@ use std::{
 use tokio::io::AsyncWriteExt;
 use wspeer_core::{Config, Message, SendError};
 use wspeer_tests::{
+    WAIT,
     frames::{BINARY, CLOSE, client_frame, close_payload, read_frame},
     raw_http::raw_client_handshake,
     server::TestServer,
@@ -35,7 +36,7 @@ fn send_until_closed(
     started: Arc<AtomicBool>,
 ) -> Vec<u64> {
     let mut sent = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + WAIT;
     loop {
         let id = next.fetch_add(1, Ordering::Relaxed);
         match sender.try_send(Message::binary(id.to_be_bytes().to_vec())) {

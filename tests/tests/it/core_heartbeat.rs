@@ -3,11 +3,10 @@
 
 use std::time::Duration;
 
-use tokio::net::TcpListener;
-use wspeer_core::{CloseStatus, Config, Message, ReadyState, connect_with};
+use wspeer_core::{CloseStatus, Config, Message, ReadyState};
 use wspeer_tests::{
     frames::{PING, read_frame},
-    raw_http::raw_server_handshake,
+    raw_server::client_of_raw_server,
     server::connected,
     within,
 };
@@ -16,24 +15,16 @@ const INTERVAL: Duration = Duration::from_millis(200);
 
 #[tokio::test]
 async fn peer_that_never_answers_pings_is_dropped_with_minus_one() {
-    let tcp = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let url = format!("ws://{}/", tcp.local_addr().expect("address"));
-    // A raw server: completes the handshake, then reads frames but never answers.
+    let (client, mut stream) =
+        client_of_raw_server(Config::default().heartbeat_interval(INTERVAL)).await;
+    // The raw server reads frames but never answers.
     let peer = tokio::spawn(async move {
-        let (mut stream, _) = tcp.accept().await.expect("accept");
-        raw_server_handshake(&mut stream, &[]).await;
         let mut frames = Vec::new();
         while let Some(frame) = read_frame(&mut stream).await.expect("read a frame") {
             frames.push(frame);
         }
         frames
     });
-    let client = within(
-        "the client to connect",
-        connect_with(&url, Config::default().heartbeat_interval(INTERVAL)),
-    )
-    .await
-    .expect("connect");
 
     let closed = within("the heartbeat to give up", client.closed()).await;
     assert_eq!(closed, CloseStatus::unclean());
@@ -53,7 +44,8 @@ async fn peer_that_answers_pings_stays_connected() {
     let (mut ws, mut client) = connected(config.clone(), config).await;
 
     // Several intervals with both heartbeats running and no data: each side's
-    // pings are answered by the other.
+    // pings are answered by the other. The idle stretch is the behaviour under
+    // test (a real-socket peer, so tokio's paused clock would outrun the pongs).
     tokio::time::sleep(INTERVAL * 6).await;
     assert_eq!(client.ready_state(), ReadyState::Open);
     assert_eq!(ws.ready_state(), ReadyState::Open);
@@ -87,7 +79,8 @@ async fn a_full_inbound_queue_does_not_fail_the_heartbeat() {
             .try_send(Message::text(format!("message {i}")))
             .expect("queue");
     }
-    // Five heartbeat intervals without reading.
+    // Five heartbeat intervals without reading: the stretch of unread pongs is
+    // the behaviour under test, as above.
     tokio::time::sleep(INTERVAL * 5).await;
     assert_eq!(ws.ready_state(), ReadyState::Open);
     for i in 0..20 {

@@ -4,11 +4,13 @@
 
 use std::time::Duration;
 
-use tokio::{io::AsyncWriteExt, net::TcpListener};
-use wspeer_core::{CloseStatus, Config, Message, ReadyState, SendError, WebSocket, connect_with};
+use tokio::io::AsyncWriteExt;
+use wspeer_core::{CloseStatus, Config, Message, ReadyState, SendError, connect_with};
 use wspeer_tests::{
+    eventually,
     frames::{CLOSE, CONTINUATION, TEXT, client_frame, read_frame},
-    raw_http::{raw_client_handshake, raw_server_handshake},
+    raw_http::raw_client_handshake,
+    raw_server::client_of_raw_server,
     server::{TestServer, connected},
     within,
 };
@@ -44,22 +46,26 @@ async fn inbound_queue_is_bounded(
     // Watch the server's queue while the client sends and the application does
     // not read: it must fill up to the limit and stay there.
     let mut most = 0;
-    within("the inbound queue to fill up", async {
-        loop {
-            let available = ws.available();
-            assert!(
-                available <= expected_max,
-                "{available} messages queued, limit {expected_max}"
-            );
-            most = most.max(available);
-            if most == expected_max && sending.is_finished() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(2)).await;
+    eventually("the inbound queue to fill up", || {
+        let available = ws.available();
+        assert!(
+            available <= expected_max,
+            "{available} messages queued, limit {expected_max}"
+        );
+        most = most.max(available);
+        if most == expected_max && sending.is_finished() {
+            Ok(())
+        } else {
+            Err(format!(
+                "at most {most} queued, sending done: {}",
+                sending.is_finished()
+            ))
         }
     })
     .await;
-    // The client is done; give the server every chance to read past its limit.
+    // The client is done and its bytes wait in the server's socket. A server
+    // that stopped reading gives no event to wait for, so watching the queue
+    // stay full for a stretch is the check itself.
     for _ in 0..50 {
         tokio::time::sleep(Duration::from_millis(2)).await;
         assert_eq!(
@@ -174,25 +180,6 @@ async fn oversize_fragmented_message_closes_with_1009() {
     assert_eq!(within("the end of messages", ws.recv()).await, None);
 }
 
-/// A client connected to a raw server that completes the handshake and then never
-/// reads. Returns the server socket too: it must stay open for the test's length.
-async fn client_of_silent_peer(config: Config) -> (WebSocket, tokio::net::TcpStream) {
-    let tcp = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let url = format!("ws://{}/", tcp.local_addr().expect("address"));
-    let peer = tokio::spawn(async move {
-        let (mut stream, _) = tcp.accept().await.expect("accept");
-        raw_server_handshake(&mut stream, &[]).await;
-        stream
-    });
-    let client = within("the client to connect", connect_with(&url, config))
-        .await
-        .expect("connect");
-    let stream = within("the raw server", peer)
-        .await
-        .expect("raw server task");
-    (client, stream)
-}
-
 // These two run on the current-thread runtime of #[tokio::test]: the connection
 // task cannot run between two `try_send` calls that have no await between them,
 // so the queue is exactly as full as the calls made it.
@@ -201,7 +188,7 @@ async fn try_send_is_full_at_max_queued_packets() {
     let config = Config::default()
         .max_queued_packets(3)
         .outbound_buffer_size(0);
-    let (client, _peer) = client_of_silent_peer(config).await;
+    let (client, _peer) = client_of_raw_server(config).await;
 
     for i in 0..3 {
         assert_eq!(client.try_send(format!("m{i}")), Ok(()));
@@ -219,7 +206,7 @@ async fn try_send_is_full_at_outbound_buffer_size_and_too_large_past_it() {
     let config = Config::default()
         .max_queued_packets(100)
         .outbound_buffer_size(100);
-    let (client, _peer) = client_of_silent_peer(config).await;
+    let (client, _peer) = client_of_raw_server(config).await;
 
     assert_eq!(client.try_send(vec![1u8; 60]), Ok(()));
     let refused = Message::binary(vec![2u8; 50]);
@@ -249,7 +236,7 @@ async fn peer_that_does_not_read_fills_the_outbound_queue_then_not_open_after_cl
     let config = Config::default()
         .max_queued_packets(64)
         .outbound_buffer_size(64 * 1024);
-    let (client, _peer) = client_of_silent_peer(config).await;
+    let (client, _peer) = client_of_raw_server(config).await;
     let chunk = Message::binary(vec![0x5a; 16 * 1024]);
 
     // Send until the socket's buffers are full too and `send` finds no room for a

@@ -8,10 +8,10 @@ use std::sync::{Arc, Mutex};
 use tokio::io::AsyncWriteExt;
 use wspeer_core::{Config, Message, ReadyState, SendError};
 use wspeer_tests::{
+    eventually,
     frames::{CLOSE, TEXT, client_frame, close_payload, read_frame},
     raw_http::raw_client_handshake,
     server::{TestServer, connected},
-    wait::eventually,
     within,
 };
 

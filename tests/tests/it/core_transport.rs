@@ -2,7 +2,7 @@
 //! upgraded by someone else, a client through an HTTP `CONNECT` proxy (plain
 //! and TLS); and the `futures` traits on every connection.
 
-use std::{net::SocketAddr, time::Duration};
+use std::net::SocketAddr;
 
 use futures_util::{SinkExt, StreamExt};
 use tokio::{
@@ -12,6 +12,7 @@ use tokio::{
 use wspeer_core::{Config, Message, ReadyState, SendError, Side, TlsOptions};
 use wspeer_testkit::TestCa;
 use wspeer_tests::{
+    WAIT,
     raw_http::{raw_server_handshake, read_head},
     server::spawn_echo_server,
     within,
@@ -308,7 +309,8 @@ async fn split_and_select_work_on_a_websocket() {
         .expect("send");
     let next = tokio::select! {
         message = stream.next() => message,
-        () = tokio::time::sleep(Duration::from_secs(10)) => None,
+        // The bound against a hang, in the form this test is about.
+        () = tokio::time::sleep(WAIT) => panic!("no echo within {WAIT:?}"),
     };
     assert_eq!(next, Some(Message::text("one")));
 }

@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used)] // test code
 
-use std::{process::Stdio, time::Duration};
+use std::process::Stdio;
 
 use tokio::{
     io::{AsyncBufReadExt, BufReader},
@@ -11,8 +11,7 @@ use tokio::{
     time::timeout,
 };
 use wspeer_core::Config;
-
-const WAIT: Duration = Duration::from_secs(20);
+use wspeer_testkit::wait::WAIT;
 
 #[tokio::test]
 async fn sigterm_closes_clients_with_1001_and_exits() {

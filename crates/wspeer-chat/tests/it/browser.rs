@@ -6,13 +6,12 @@
 
 #![allow(clippy::unwrap_used)] // test code
 
-use std::{path::PathBuf, process::Stdio, time::Duration};
+use std::{path::PathBuf, process::Stdio};
 
 use tokio::{process::Command, sync::oneshot, time::timeout};
 use wspeer_chat::ChatConfig;
 use wspeer_core::{Config, Message, WebSocket};
-
-const WAIT: Duration = Duration::from_secs(40);
+use wspeer_testkit::wait::PROGRAM_WAIT;
 
 /// What the test needs, or why it cannot run.
 fn tools() -> Result<PathBuf, String> {
@@ -40,7 +39,7 @@ fn tools() -> Result<PathBuf, String> {
 }
 
 async fn next_text(ws: &mut WebSocket) -> String {
-    let message = timeout(WAIT, ws.recv()).await.unwrap().unwrap();
+    let message = timeout(PROGRAM_WAIT, ws.recv()).await.unwrap().unwrap();
     message.as_text().unwrap().to_owned()
 }
 
@@ -89,7 +88,7 @@ async fn chromium_chats_with_a_wspeer_client() {
     );
     rust.send(Message::text(long.clone())).await.unwrap();
 
-    let output = timeout(WAIT, browser.wait_with_output())
+    let output = timeout(PROGRAM_WAIT, browser.wait_with_output())
         .await
         .unwrap()
         .unwrap();
@@ -118,7 +117,11 @@ async fn chromium_chats_with_a_wspeer_client() {
         format!("{browser_id} disconnected")
     );
     stop.send(()).unwrap();
-    timeout(WAIT, server).await.unwrap().unwrap().unwrap();
+    timeout(PROGRAM_WAIT, server)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
 }
 
 /// The page through a restart of its server, in a cluster on a real
@@ -165,7 +168,7 @@ async fn the_page_resumes_after_its_server_restarts() {
         .unwrap();
     let mut out = BufReader::new(browser.stdout.take().unwrap()).lines();
     let mut next_line = async || {
-        timeout(WAIT, out.next_line())
+        timeout(PROGRAM_WAIT, out.next_line())
             .await
             .unwrap()
             .unwrap()
@@ -181,7 +184,11 @@ async fn the_page_resumes_after_its_server_restarts() {
     assert_eq!(next_line().await, "seen line 2");
 
     a.stop();
-    timeout(WAIT, &mut a.task).await.unwrap().unwrap().unwrap();
+    timeout(PROGRAM_WAIT, &mut a.task)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
     for k in 3..6 {
         crate::support::send(&talker, &format!("line {k}")).await;
     }
@@ -205,7 +212,10 @@ async fn the_page_resumes_after_its_server_restarts() {
     assert_eq!(lines, expected, "{seen}");
     assert_eq!(seen["gaps"], serde_json::json!([]), "{seen}");
     assert_eq!(seen["room"], "lobby");
-    let status = timeout(WAIT, browser.wait()).await.unwrap().unwrap();
+    let status = timeout(PROGRAM_WAIT, browser.wait())
+        .await
+        .unwrap()
+        .unwrap();
     assert!(status.success());
     a.shutdown().await;
     b.shutdown().await;

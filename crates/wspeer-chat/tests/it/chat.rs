@@ -5,7 +5,7 @@
 
 use std::{collections::HashSet, time::Duration};
 
-use crate::support::{Node, WAIT, next_text, send, wait_for};
+use crate::support::{Node, WAIT, eventually, next_text, send, wait_for};
 use tokio::{io::AsyncWriteExt, net::TcpStream, time::timeout};
 use wspeer_chat::ChatConfig;
 use wspeer_core::{Config, ConnectError, Message, WebSocket};
@@ -258,13 +258,11 @@ async fn five_hundred_clients_in_one_room() {
         clients.push(chat.client().await);
     }
     let hub = chat.server.hub().clone();
-    timeout(WAIT, async {
-        while hub.member_count() < CLIENTS {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+    eventually("every client in the room", || match hub.member_count() {
+        n if n >= CLIENTS => Ok(()),
+        n => Err(format!("{n} members")),
     })
-    .await
-    .unwrap();
+    .await;
     // Each client sends one message with its index and collects everyone else's.
     let mut tasks = Vec::new();
     for (index, mut ws) in clients.into_iter().enumerate() {

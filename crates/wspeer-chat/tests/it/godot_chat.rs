@@ -4,13 +4,12 @@
 
 #![allow(clippy::unwrap_used)] // test code
 
-use std::{path::PathBuf, process::Stdio, time::Duration};
+use std::{path::PathBuf, process::Stdio};
 
 use tokio::{process::Command, sync::oneshot, time::timeout};
 use wspeer_chat::ChatConfig;
 use wspeer_core::{Config, Message, WebSocket};
-
-const WAIT: Duration = Duration::from_secs(30);
+use wspeer_testkit::wait::PROGRAM_WAIT;
 
 fn godot() -> Option<PathBuf> {
     wspeer_testkit::interop::find_program(
@@ -21,7 +20,7 @@ fn godot() -> Option<PathBuf> {
 }
 
 async fn next_text(ws: &mut WebSocket) -> String {
-    let message = timeout(WAIT, ws.recv()).await.unwrap().unwrap();
+    let message = timeout(PROGRAM_WAIT, ws.recv()).await.unwrap().unwrap();
     message.as_text().unwrap().to_owned()
 }
 
@@ -62,7 +61,7 @@ async fn godot_and_wspeer_chat() {
         format!("{godot_id} disconnected")
     );
 
-    let output = timeout(WAIT, run.wait_with_output())
+    let output = timeout(PROGRAM_WAIT, run.wait_with_output())
         .await
         .unwrap()
         .unwrap();
@@ -78,5 +77,9 @@ async fn godot_and_wspeer_chat() {
         "{lines:?}"
     );
     stop.send(()).unwrap();
-    timeout(WAIT, server).await.unwrap().unwrap().unwrap();
+    timeout(PROGRAM_WAIT, server)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
 }

@@ -4,9 +4,7 @@
 
 #![allow(clippy::unwrap_used)] // test code
 
-use std::time::Duration;
-
-use crate::support::{Node, WAIT, next_text, send, wait_for};
+use crate::support::{Node, WAIT, eventually_async, next_text, send, wait_for};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::TcpStream,
@@ -227,17 +225,14 @@ async fn two_hundred_simultaneous_handshakes_against_five_places() {
     );
     // Closing them gives every place back: a new client gets in.
     drop(open);
-    timeout(WAIT, async {
-        loop {
-            let metrics = chat.http_get("/metrics").await;
-            if metric(&metrics, "wspeer_chat_connections") == 0 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
+    eventually_async("every place given back", async || {
+        let metrics = chat.http_get("/metrics").await;
+        match metric(&metrics, "wspeer_chat_connections") {
+            0 => Ok(()),
+            n => Err(format!("{n} connections")),
         }
     })
-    .await
-    .expect("every place given back");
+    .await;
     let (status, _, _) = upgrade(port, "x", "").await;
     assert_eq!(status, 101);
 }

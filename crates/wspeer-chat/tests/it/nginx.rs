@@ -6,14 +6,12 @@
 
 #![allow(clippy::unwrap_used)] // test code
 
-use std::{process::Stdio, sync::atomic::Ordering::Relaxed, time::Duration};
+use std::{process::Stdio, sync::atomic::Ordering::Relaxed};
 
-use crate::support::{Node, Redis, WAIT, http_get, redis_server, said, send, wait_for, who_until};
-use tokio::{
-    net::TcpStream,
-    process::Command,
-    time::{sleep, timeout},
+use crate::support::{
+    Node, Redis, WAIT, eventually_async, http_get, redis_server, said, send, wait_for, who_until,
 };
+use tokio::{net::TcpStream, process::Command, time::timeout};
 use wspeer_core::{Config, WebSocket};
 
 const DEPLOY: &str = include_str!("../../../../docs/deploy.md");
@@ -95,13 +93,13 @@ async fn the_documented_nginx_configuration_fronts_a_cluster() {
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    timeout(WAIT, async {
-        while TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-            sleep(Duration::from_millis(50)).await;
+    eventually_async("nginx to listen", async || {
+        match TcpStream::connect(("127.0.0.1", port)).await {
+            Ok(_) => Ok(()),
+            Err(e) => Err(e.to_string()),
         }
     })
-    .await
-    .expect("nginx listening in time");
+    .await;
 
     // Plain HTTP through the proxy.
     let response = http_get(port, "/healthz").await;

@@ -2,14 +2,14 @@
 //! real sockets, both protocols: joins, leaves, targets, relays that flow while
 //! the application is busy, refusal and shutdown.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::support::game::WAIT;
 use tokio::runtime::Runtime;
 use wspeer_multiplayer::{
     ConnectionStatus, Event, MultiplayerConfig, MultiplayerPeer, MultiplayerServer, Packet,
     Protocol, ServerEvent,
 };
+use wspeer_testkit::wait::{WAIT, poll_within};
 
 struct Setup {
     server: MultiplayerServer,
@@ -53,30 +53,27 @@ impl Setup {
 
     /// The next server event, polling the clients meanwhile.
     fn next(&mut self) -> ServerEvent {
-        let deadline = Instant::now() + WAIT;
-        loop {
+        let mut event = None;
+        let in_time = poll_within(WAIT, || {
             self.poll_clients();
-            let got = self.rt.block_on(async {
+            // A slice of waiting for the event itself, then the clients again.
+            let slice = self.rt.block_on(async {
                 tokio::time::timeout(Duration::from_millis(5), self.server.recv()).await
             });
-            if let Ok(event) = got {
-                return event.expect("the server is open");
-            }
-            assert!(Instant::now() < deadline, "no server event");
-        }
+            event = slice.ok().map(|e| e.expect("the server is open"));
+            event.is_some()
+        });
+        assert!(in_time, "no server event within {WAIT:?}");
+        event.expect("an event when in time")
     }
 
     /// Polls the clients until `done`.
     fn until(&mut self, what: &str, mut done: impl FnMut(&mut Setup) -> bool) {
-        let deadline = Instant::now() + WAIT;
-        loop {
+        let in_time = poll_within(WAIT, || {
             self.poll_clients();
-            if done(self) {
-                return;
-            }
-            assert!(Instant::now() < deadline, "timed out waiting for {what}");
-            std::thread::sleep(Duration::from_millis(2));
-        }
+            done(self)
+        });
+        assert!(in_time, "timed out after {WAIT:?} waiting for {what}");
     }
 
     fn join(&mut self, protocol: Protocol) -> i32 {

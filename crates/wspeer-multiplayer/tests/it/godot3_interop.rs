@@ -4,22 +4,20 @@
 //! client. Every packet must land exactly where Godot's own server puts it,
 //! with the right `get_packet_peer()`.
 
-use std::{
-    thread,
-    time::{Duration, Instant},
-};
-
 use crate::support::godot::start;
 use wspeer_multiplayer::{ConnectionStatus, Event, MultiplayerConfig, MultiplayerPeer, Protocol};
-use wspeer_testkit::godot::{Godot, WAIT, free_port, godot};
+use wspeer_testkit::{
+    godot::{Godot, free_port, godot},
+    wait::{PROGRAM_WAIT, poll_within},
+};
 
-/// Runs `step` until it returns true; panics after the interop wait.
-fn until(what: &str, mut step: impl FnMut() -> bool) {
-    let deadline = Instant::now() + WAIT;
-    while !step() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        thread::sleep(Duration::from_millis(2));
-    }
+/// Runs `step` until it returns true; panics after the wait for a step that
+/// includes Godot's start-up.
+fn until(what: &str, step: impl FnMut() -> bool) {
+    assert!(
+        poll_within(PROGRAM_WAIT, step),
+        "timed out after {PROGRAM_WAIT:?} waiting for {what}"
+    );
 }
 
 fn config() -> MultiplayerConfig {

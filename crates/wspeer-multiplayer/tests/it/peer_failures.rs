@@ -4,12 +4,13 @@
 
 use std::time::Duration;
 
-use crate::support::game::{Game, poll_until};
+use crate::support::game::Game;
 use wspeer::{ReadyState, TcpServer, WebSocketPeer};
 use wspeer_multiplayer::{
     ConnectionStatus, Event, MultiplayerConfig, MultiplayerPeer, Protocol, TlsOptions,
 };
 use wspeer_testkit::TestCa;
+use wspeer_testkit::wait::poll_until;
 
 const SHORT: Duration = Duration::from_millis(300);
 

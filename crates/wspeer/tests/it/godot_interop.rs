@@ -6,7 +6,6 @@
 
 use std::{
     path::{Path, PathBuf},
-    thread,
     time::Duration,
 };
 
@@ -15,7 +14,10 @@ use wspeer::{
     godot3::{ClientEvent, ServerEvent, WebSocketClient, WebSocketServer},
 };
 
-use wspeer_testkit::godot::{Godot, free_port, godot};
+use wspeer_testkit::{
+    godot::{Godot, free_port, godot},
+    wait::poll_until,
+};
 
 /// Starts `script` of this crate's Godot project in `tests/godot/`.
 fn start(godot: &Path, script: &str, env: &[(&str, String)]) -> Godot {
@@ -55,10 +57,12 @@ fn godot_client_with_a_wspeer_websocket_server() {
             events.push(event);
         }
     });
-    for _ in 0..20 {
+    poll_until("the server to see the client go", || {
         events.extend(server.poll());
-        thread::sleep(Duration::from_millis(5));
-    }
+        events
+            .iter()
+            .any(|e| matches!(e, ServerEvent::ClientDisconnected { .. }))
+    });
     assert_client_script_saw_echoes(&lines);
     let [
         ServerEvent::ClientConnected { id, protocol },
@@ -119,7 +123,7 @@ fn godot_client_with_a_wspeer_tcp_server_and_peer() {
     });
     assert_client_script_saw_echoes(&lines);
     let mut peer = peer.expect("Godot connected");
-    crate::support::poll_until("closed", || {
+    poll_until("closed", || {
         peer.poll();
         peer.ready_state() == ReadyState::Closed
     });
@@ -152,7 +156,7 @@ fn wspeer_clients_with_a_godot_websocket_server() {
     let mut client = WebSocketClient::new();
     client.connect_to_url(&url, &["demo-chat"]).unwrap();
     let mut events = Vec::new();
-    crate::support::poll_until("connected", || {
+    poll_until("connected", || {
         events.extend(client.poll());
         !events.is_empty()
     });
@@ -167,7 +171,7 @@ fn wspeer_clients_with_a_godot_websocket_server() {
     client.peer().set_write_mode(WriteMode::Binary);
     client.peer().put_packet(&[9, 8, 7]).unwrap();
     events.clear();
-    crate::support::poll_until("two echoes", || {
+    poll_until("two echoes", || {
         events.extend(client.poll());
         events.len() == 2
     });
@@ -177,7 +181,7 @@ fn wspeer_clients_with_a_godot_websocket_server() {
     assert!(!client.peer().was_string_packet());
     client.disconnect_from_host(4002, "from rust").unwrap();
     events.clear();
-    crate::support::poll_until("closed", || {
+    poll_until("closed", || {
         events.extend(client.poll());
         !events.is_empty()
     });
@@ -187,7 +191,7 @@ fn wspeer_clients_with_a_godot_websocket_server() {
     let mut peer = WebSocketPeer::new();
     peer.set_supported_protocols(["demo-chat"]);
     peer.connect_to_url(&url).unwrap();
-    crate::support::poll_until("open", || {
+    poll_until("open", || {
         peer.poll();
         peer.ready_state() == ReadyState::Open
     });
@@ -196,7 +200,7 @@ fn wspeer_clients_with_a_godot_websocket_server() {
     crate::support::wait_packets(&mut peer, 1);
     assert_eq!(&peer.get_packet().unwrap()[..], b"peer text");
     peer.close(1000, "done").unwrap();
-    crate::support::poll_until("closed", || {
+    poll_until("closed", || {
         peer.poll();
         peer.ready_state() == ReadyState::Closed
     });
@@ -249,7 +253,7 @@ fn messages_around_godots_64_kib_buffer() {
     peer.set_config(peer.config().clone().close_timeout(Duration::from_secs(1)));
     peer.connect_to_url(&format!("ws://127.0.0.1:{port}/"))
         .unwrap();
-    crate::support::poll_until("open", || {
+    poll_until("open", || {
         peer.poll();
         peer.ready_state() == ReadyState::Open
     });
@@ -257,7 +261,7 @@ fn messages_around_godots_64_kib_buffer() {
         peer.put_packet(&vec![7u8; size]).unwrap();
         peer.send_text("marker").unwrap();
         let mut sizes = Vec::new();
-        crate::support::poll_until("the marker's echo", || {
+        poll_until("the marker's echo", || {
             peer.poll();
             while let Ok(packet) = peer.get_packet() {
                 sizes.push(packet.len());
@@ -275,7 +279,7 @@ fn messages_around_godots_64_kib_buffer() {
     // Just over: wslay closes with 1009 and stops reading; Godot 3 never notices,
     // so our closing handshake ends by our close timeout, with Godot's code.
     peer.put_packet(&vec![7u8; 65537]).unwrap();
-    crate::support::poll_until("closed", || {
+    poll_until("closed", || {
         peer.poll();
         peer.ready_state() == ReadyState::Closed
     });

@@ -1,7 +1,5 @@
 //! Sending and receiving through `WebSocketPeer` over real sockets.
 
-use std::{thread, time::Duration};
-
 use crate::support::{pair, pair_with, poll_until, wait_packets};
 use wspeer::{GetPacketError, ReadyState, SendError, WebSocketPeer, WriteMode};
 
@@ -27,12 +25,26 @@ fn text_and_binary_keep_their_kind() {
     assert_eq!(server.get_packet(), Err(GetPacketError::Unavailable));
 }
 
+/// Polls only `server` until it is closed: it closed first, so it is closed
+/// once the other side's task echoed the close, which that task does without
+/// its own game loop polling.
+fn wait_server_closed(server: &mut WebSocketPeer) {
+    poll_until("the close echo", || {
+        server.poll();
+        server.ready_state() == ReadyState::Closed
+    });
+    assert_ne!(server.close_code(), -1, "the close was not echoed");
+}
+
 #[test]
 fn packet_count_moves_only_in_poll() {
     let (mut server, mut client) = pair();
     server.send_text("one").unwrap();
-    // Give the background runtime time to deliver it; it must stay invisible.
-    thread::sleep(Duration::from_millis(100));
+    // A close after it: once the server is closed, the client's task has
+    // echoed the close, so it has read "one" too. It must still be invisible.
+    server.close(1000, "").unwrap();
+    wait_server_closed(&mut server);
+    assert_eq!(client.ready_state(), ReadyState::Open);
     assert_eq!(client.available_packet_count(), 0);
     assert_eq!(client.get_packet(), Err(GetPacketError::Unavailable));
     client.poll();
@@ -44,7 +56,7 @@ fn packet_count_moves_only_in_poll() {
 fn state_moves_only_in_poll() {
     let (mut server, mut client) = pair();
     server.close(4001, "bye").unwrap();
-    thread::sleep(Duration::from_millis(100));
+    wait_server_closed(&mut server);
     // The close has reached the client's task, but the game loop has not polled.
     assert_eq!(client.ready_state(), ReadyState::Open);
     poll_until("client closed", || {

@@ -1,25 +1,9 @@
 //! Helpers shared by the facade's tests: a server and its clients polled from
-//! one loop, with a bounded wait.
+//! one loop, with the shared bounded waits.
 #![allow(dead_code, unreachable_pub, missing_docs)]
 
-use std::{
-    thread,
-    time::{Duration, Instant},
-};
-
 use wspeer::{ReadyState, TcpServer, WebSocketPeer};
-
-/// Long enough for a slow CI machine, short enough to fail fast.
-pub const WAIT: Duration = Duration::from_secs(10);
-
-/// Polls `step` every millisecond until it returns true; panics after `WAIT`.
-pub fn poll_until(what: &str, mut step: impl FnMut() -> bool) {
-    let deadline = Instant::now() + WAIT;
-    while !step() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        thread::sleep(Duration::from_millis(1));
-    }
-}
+pub use wspeer_testkit::wait::poll_until;
 
 /// A listening server on 127.0.0.1 and its URL.
 pub fn server() -> (TcpServer, String) {

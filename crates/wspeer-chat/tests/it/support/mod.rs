@@ -22,7 +22,7 @@ use tokio::{
 use wspeer_chat::{Backend, ChatConfig, Server};
 use wspeer_core::{Config, Message, WebSocket};
 
-pub const WAIT: Duration = Duration::from_secs(20);
+pub use wspeer_testkit::wait::{WAIT, eventually, eventually_async};
 
 pub fn redis_server(test: &str) -> Option<PathBuf> {
     wspeer_testkit::interop::find_program(test, "redis-server", "apt-get install redis-server")
@@ -67,13 +67,15 @@ impl Redis {
             .spawn()
             .unwrap();
         self.child = Some(child);
-        timeout(WAIT, async {
-            while TcpStream::connect(("127.0.0.1", self.port)).await.is_err() {
-                sleep(Duration::from_millis(50)).await;
-            }
-        })
-        .await
-        .expect("redis-server listening in time");
+        let port = self.port;
+        eventually_async(
+            "redis-server to listen",
+            async || match TcpStream::connect(("127.0.0.1", port)).await {
+                Ok(_) => Ok(()),
+                Err(e) => Err(e.to_string()),
+            },
+        )
+        .await;
     }
 
     pub async fn stop(&mut self) {
@@ -146,13 +148,14 @@ impl Node {
     }
 
     pub async fn wait_redis(&self, connected: bool) {
-        timeout(WAIT, async {
-            while self.server.redis_connected() != Some(connected) {
-                sleep(Duration::from_millis(20)).await;
-            }
-        })
-        .await
-        .unwrap_or_else(|_| panic!("redis_connected never became {connected}"));
+        eventually(
+            &format!("redis_connected to become {connected}"),
+            || match self.server.redis_connected() {
+                seen if seen == Some(connected) => Ok(()),
+                seen => Err(format!("{seen:?}")),
+            },
+        )
+        .await;
     }
 
     pub async fn client(&self) -> WebSocket {
@@ -220,6 +223,7 @@ pub async fn who_until(ws: &mut WebSocket, done: impl Fn(&[String]) -> bool) -> 
             tokio::time::Instant::now() < deadline,
             "/who never settled: {names:?}"
         );
+        // Each answer was awaited; the pause only spaces out the questions.
         sleep(Duration::from_millis(250)).await;
     }
 }

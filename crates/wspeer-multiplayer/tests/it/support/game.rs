@@ -1,24 +1,8 @@
 //! A wspeer multiplayer server and its wspeer clients on real sockets
 //! (127.0.0.1, port 0), all polled from the test's loop with bounded waits.
 
-use std::{
-    thread,
-    time::{Duration, Instant},
-};
-
 use wspeer_multiplayer::{ConnectionStatus, Event, MultiplayerConfig, MultiplayerPeer, Protocol};
-
-/// Long enough for a slow CI machine, short enough to fail fast.
-pub const WAIT: Duration = Duration::from_secs(20);
-
-/// Polls `step` every 2 ms until it returns true; panics after `WAIT`.
-pub fn poll_until(what: &str, mut step: impl FnMut() -> bool) {
-    let deadline = Instant::now() + WAIT;
-    while !step() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        thread::sleep(Duration::from_millis(2));
-    }
-}
+use wspeer_testkit::wait::{WAIT, poll_within};
 
 /// Who received a packet: the server, or client `i`.
 pub type Receiver = Option<usize>;
@@ -74,20 +58,15 @@ impl Game {
 
     /// Polls everyone until `done` holds.
     pub fn until(&mut self, what: &str, mut done: impl FnMut(&Game) -> bool) {
-        let deadline = Instant::now() + WAIT;
-        loop {
+        let in_time = poll_within(WAIT, || {
             self.poll_all();
-            if done(self) {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}; server saw {:?}, clients {:?}",
-                self.server_events,
-                self.client_events
-            );
-            thread::sleep(Duration::from_millis(2));
-        }
+            done(self)
+        });
+        assert!(
+            in_time,
+            "timed out after {WAIT:?} waiting for {what}; server saw {:?}, clients {:?}",
+            self.server_events, self.client_events
+        );
     }
 
     /// A new client joins; returns its index once the server and every other
