@@ -1,13 +1,13 @@
 //! Server child processes, CPU pinning, and what `/proc` tells about a process.
 //!
 //! The harness runs each server as a child of its own binary
-//! (`wspeer-bench server <kind> 127.0.0.1:0 --cpu 1`), reads the port from the
-//! child's first line of output, and kills it when done.
+//! (`wspeer-bench server <kind> 127.0.0.1:0 --cpu 1`), or an example's binary
+//! as it is, reads the port from the child's output, and kills it when done.
 
 use std::{
     io::{BufRead, BufReader},
     net::SocketAddr,
-    path::Path,
+    path::{Path, PathBuf},
     process::{Child, ChildStdout, Command, Stdio},
     time::Duration,
 };
@@ -40,7 +40,8 @@ pub fn raise_nofile() -> u64 {
 #[derive(Debug)]
 pub struct ServerProcess {
     child: Child,
-    _stdout: BufReader<ChildStdout>,
+    /// Held open so that the child's writes to it never fail.
+    _stdout: Option<BufReader<ChildStdout>>,
     /// Run under a wrapper such as valgrind, which must be interrupted (not
     /// killed) to write its output.
     wrapped: bool,
@@ -70,43 +71,66 @@ impl ServerProcess {
         wrapper: &[String],
         env: &[(&str, &str)],
     ) -> anyhow::Result<Self> {
-        let mut command = match wrapper.split_first() {
-            Some((program, args)) => {
-                let mut c = Command::new(program);
-                c.args(args).arg(exe);
+        let example = kind
+            .example()
+            .map(|name| example_binary(exe, name))
+            .transpose()?;
+        let program = example.as_deref().unwrap_or(exe);
+        // The example has no `--cpu` flag: `taskset` pins it, and its threads.
+        let taskset: Vec<String> = match (example.is_some(), cpu) {
+            (true, Some(cpu)) => vec!["taskset".into(), "-c".into(), cpu.to_string()],
+            _ => Vec::new(),
+        };
+        let mut wrappers = taskset.iter().chain(wrapper);
+        let mut command = match wrappers.next() {
+            Some(first) => {
+                let mut c = Command::new(first);
+                c.args(wrappers).arg(program);
                 c
             }
-            None => Command::new(exe),
+            None => Command::new(program),
         };
-        command.args(["server", kind.name(), "127.0.0.1:0"]);
-        command.envs(env.iter().copied());
-        if let Some(cpu) = cpu {
-            command.args(["--cpu", &cpu.to_string()]);
+        if example.is_some() {
+            command
+                .arg("127.0.0.1:0")
+                .env("NO_COLOR", "1")
+                .env("RUST_LOG", "info");
+        } else {
+            command.args(["server", kind.name(), "127.0.0.1:0"]);
+            if let Some(cpu) = cpu {
+                command.args(["--cpu", &cpu.to_string()]);
+            }
         }
+        command.envs(env.iter().copied());
         let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
-            .with_context(|| format!("starting {}", exe.display()))?;
+            .with_context(|| format!("starting {}", program.display()))?;
         let stdout = child.stdout.take().context("child stdout")?;
         let mut stdout = BufReader::new(stdout);
-        let mut line = String::new();
-        stdout.read_line(&mut line)?;
-        let port: u16 = match line.trim().parse() {
+        let port = match read_port(&mut stdout, example.is_some()) {
             Ok(port) => port,
-            Err(_) => {
+            Err(error) => {
                 let _ = child.kill();
                 let _ = child.wait();
-                bail!(
-                    "server {} printed {line:?} instead of its port",
-                    kind.name()
-                );
+                return Err(error.context(format!("server {}", kind.name())));
             }
         };
+        if example.is_some() {
+            // It logs every connection: keep its pipe from filling up.
+            std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+            return Ok(Self {
+                child,
+                _stdout: None,
+                wrapped: !wrapper.is_empty(),
+                addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            });
+        }
         Ok(Self {
             child,
-            _stdout: stdout,
+            _stdout: Some(stdout),
             wrapped: !wrapper.is_empty(),
             addr: SocketAddr::from(([127, 0, 0, 1], port)),
         })
@@ -144,6 +168,43 @@ impl Drop for ServerProcess {
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// `target/<profile>/examples/<name>`, beside the harness binary
+/// (`cargo build --release -p wspeer-examples --example <name>`).
+fn example_binary(exe: &Path, name: &str) -> anyhow::Result<PathBuf> {
+    let dir = exe.parent().context("the harness binary's directory")?;
+    let path = dir.join("examples").join(name);
+    anyhow::ensure!(
+        path.exists(),
+        "{} is missing: cargo build --release -p wspeer-examples --example {name}",
+        path.display()
+    );
+    Ok(path)
+}
+
+/// The port a server reports: the first line of a `server` kind's output, or
+/// the `ws://127.0.0.1:<port>` in the example's "listening" log line.
+fn read_port(stdout: &mut impl BufRead, example: bool) -> anyhow::Result<u16> {
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if stdout.read_line(&mut line)? == 0 {
+            bail!("ended before printing its port");
+        }
+        if !example {
+            return line
+                .trim()
+                .parse()
+                .with_context(|| format!("printed {line:?} instead of its port"));
+        }
+        if let Some((_, rest)) = line.split_once("ws://127.0.0.1:") {
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            return digits
+                .parse()
+                .with_context(|| format!("no port in {line:?}"));
+        }
     }
 }
 
@@ -234,6 +295,17 @@ pub fn cpu_time(pid: u32) -> anyhow::Result<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_port_is_read_from_either_kind_of_output() {
+        let mut plain = "40123\nlater output\n".as_bytes();
+        assert_eq!(read_port(&mut plain, false).expect("port"), 40123);
+        let log = "2026-12-04T22:00:00Z  INFO echo_async: starting\n\
+                   2026-12-04T22:00:00Z  INFO echo_async: echo server listening on ws://127.0.0.1:45678\n";
+        assert_eq!(read_port(&mut log.as_bytes(), true).expect("port"), 45678);
+        assert!(read_port(&mut "no port here\n".as_bytes(), true).is_err());
+        assert!(read_port(&mut "listening\n".as_bytes(), false).is_err());
+    }
 
     #[test]
     fn reads_our_own_rss_and_cpu() {

@@ -35,13 +35,18 @@ pub enum ServerKind {
     Fastwebsockets,
     /// A plain TCP echo, no WebSocket: the ceiling.
     RawTcp,
+    /// `examples/echo_async` itself, the program users start from: the
+    /// release build of the example binary, run as it is (`#[tokio::main]`,
+    /// a log line per connection).
+    EchoAsyncExample,
 }
 
 impl ServerKind {
     /// Every kind, in the order reports list them.
-    pub const ALL: [ServerKind; 7] = [
+    pub const ALL: [ServerKind; 8] = [
         ServerKind::Fastwebsockets,
         ServerKind::WspeerAsync,
+        ServerKind::EchoAsyncExample,
         ServerKind::WspeerHandler,
         ServerKind::WspeerPoll,
         ServerKind::WspeerPollThisThread,
@@ -50,9 +55,10 @@ impl ServerKind {
     ];
 
     /// The WebSocket servers (every kind but the raw TCP echo).
-    pub const WEBSOCKET: [ServerKind; 6] = [
+    pub const WEBSOCKET: [ServerKind; 7] = [
         ServerKind::Fastwebsockets,
         ServerKind::WspeerAsync,
+        ServerKind::EchoAsyncExample,
         ServerKind::WspeerHandler,
         ServerKind::WspeerPoll,
         ServerKind::WspeerPollThisThread,
@@ -69,6 +75,7 @@ impl ServerKind {
             ServerKind::Tungstenite => "tungstenite",
             ServerKind::Fastwebsockets => "fastwebsockets",
             ServerKind::RawTcp => "raw-tcp",
+            ServerKind::EchoAsyncExample => "echo-async-example",
         }
     }
 
@@ -93,6 +100,7 @@ impl ServerKind {
             ServerKind::Tungstenite => "tokio-tungstenite (default)",
             ServerKind::Fastwebsockets => "fastwebsockets",
             ServerKind::RawTcp => "raw TCP echo (ceiling)",
+            ServerKind::EchoAsyncExample => "examples/echo_async as written",
         }
     }
 
@@ -106,7 +114,15 @@ impl ServerKind {
             ServerKind::Tungstenite => tungstenite::run(addr, on_bound),
             ServerKind::Fastwebsockets => fastws::run(addr, on_bound),
             ServerKind::RawTcp => raw_tcp::run(addr, on_bound),
+            ServerKind::EchoAsyncExample => {
+                anyhow::bail!("{self} is the example's own binary, not a `server` kind")
+            }
         }
+    }
+
+    /// The example binary this kind runs, if it is one.
+    pub fn example(self) -> Option<&'static str> {
+        (self == ServerKind::EchoAsyncExample).then_some("echo_async")
     }
 }
 
