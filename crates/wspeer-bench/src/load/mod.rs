@@ -1,6 +1,6 @@
 //! The load generator: N connections on one thread, each a closed loop with D
-//! messages of S bytes in flight ([`closed_loop`]), driven by a plain epoll loop
-//! ([`event_loop`]) so that the generator costs little more than its system
+//! messages of S bytes in flight (`closed_loop`), driven by a plain epoll loop
+//! (`event_loop`) so that the generator costs little more than its system
 //! calls. Every echo is checked (length, sequence number, connection id, every
 //! payload byte); a lost, reordered or corrupted message ends that connection
 //! with an error, and any error fails the run.
@@ -123,7 +123,7 @@ impl LoadReport {
 }
 
 /// Runs the load against `addr`: connections are opened on a current-thread
-/// Tokio runtime, then driven by [`event_loop`] on this thread.
+/// Tokio runtime, then driven by the epoll loop (`event_loop`) on this thread.
 pub fn run(addr: SocketAddr, config: &LoadConfig) -> anyhow::Result<LoadReport> {
     anyhow::ensure!(config.size >= frame::HEADER, "size must be at least 16");
     anyhow::ensure!(config.in_flight >= 1 && config.connections >= 1);
