@@ -100,6 +100,20 @@ pub enum AcceptedStream {
     Tls(StreamPeerTls),
 }
 
+impl AcceptedStream {
+    /// `tcp` served with TLS when `tls` is given, plain otherwise: what a
+    /// server that may run `wss://` hands to
+    /// [`WebSocketPeer::accept_stream`](crate::WebSocketPeer::accept_stream)
+    /// for each connection it takes. Fails as
+    /// [`StreamPeerTls::accept_stream`] does.
+    pub fn serving(tcp: StreamPeerTcp, tls: Option<&TlsOptions>) -> Result<Self, TlsConfigError> {
+        match tls {
+            Some(options) => StreamPeerTls::accept_stream(tcp, options.clone()).map(Self::Tls),
+            None => Ok(Self::Tcp(tcp)),
+        }
+    }
+}
+
 impl From<StreamPeerTcp> for AcceptedStream {
     fn from(stream: StreamPeerTcp) -> Self {
         AcceptedStream::Tcp(stream)

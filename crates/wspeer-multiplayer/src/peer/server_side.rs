@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use bytes::Bytes;
-use wspeer::{Message, ReadyState, StreamPeerTls, TcpServer, TlsOptions, WebSocketPeer};
+use wspeer::{AcceptedStream, Message, ReadyState, TcpServer, TlsOptions, WebSocketPeer};
 
 use crate::{
     config::MultiplayerConfig,
@@ -113,12 +113,9 @@ impl ServerSide {
             let mut ws = WebSocketPeer::new();
             ws.set_config(config.connection());
             ws.set_handshake_headers(config.header_lines());
-            let accepted = match &self.tls {
-                Some(tls) => StreamPeerTls::accept_stream(stream, tls.clone())
-                    .map_err(|e| e.to_string())
-                    .and_then(|s| ws.accept_stream(s).map_err(|e| e.to_string())),
-                None => ws.accept_stream(stream).map_err(|e| e.to_string()),
-            };
+            let accepted = AcceptedStream::serving(stream, self.tls.as_ref())
+                .map_err(|e| e.to_string())
+                .and_then(|s| ws.accept_stream(s).map_err(|e| e.to_string()));
             match accepted {
                 Ok(()) => self.pending.push(ws),
                 Err(error) => tracing::warn!(%error, "cannot accept a multiplayer client"),

@@ -8,7 +8,7 @@ use super::{
     Buffers,
     watch::{self, Change},
 };
-use crate::{IdGenerator, ListenError, StreamPeerTls, TcpServer, WebSocketPeer};
+use crate::{AcceptedStream, IdGenerator, ListenError, TcpServer, WebSocketPeer};
 
 /// What a poll of the server saw, in order: Godot 3's signals.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -232,12 +232,9 @@ impl WebSocketServer {
             config.supported_protocols = self.protocols.clone();
             peer.set_config(config);
             peer.set_handshake_headers(self.extra_headers.iter());
-            let accepted = match &self.tls {
-                Some(tls) => StreamPeerTls::accept_stream(stream, tls.clone())
-                    .map_err(|e| e.to_string())
-                    .and_then(|s| peer.accept_stream(s).map_err(|e| e.to_string())),
-                None => peer.accept_stream(stream).map_err(|e| e.to_string()),
-            };
+            let accepted = AcceptedStream::serving(stream, self.tls.as_ref())
+                .map_err(|e| e.to_string())
+                .and_then(|s| peer.accept_stream(s).map_err(|e| e.to_string()));
             match accepted {
                 Ok(()) => self.pending.push(peer),
                 Err(error) => tracing::warn!(%error, "cannot accept a client"),

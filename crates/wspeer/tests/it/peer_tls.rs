@@ -5,8 +5,8 @@
 
 use crate::support::{poll_until, wait_packets};
 use wspeer::{
-    ConnectError, PeerError, ReadyState, StreamPeerTls, TcpServer, TlsError, TlsOptions,
-    WebSocketPeer,
+    AcceptedStream, ConnectError, PeerError, ReadyState, StreamPeerTls, TcpServer, TlsError,
+    TlsOptions, WebSocketPeer,
 };
 use wspeer_testkit::{TestCa, self_signed};
 
@@ -100,4 +100,61 @@ fn wrong_side_options_are_refused_at_once() {
     poll_until("a TCP connection", || tcp.is_connection_available());
     let client_options = TlsOptions::client(Some(ca.cert_pem().as_bytes()), None).unwrap();
     assert!(StreamPeerTls::accept_stream(tcp.take_connection().unwrap(), client_options).is_err());
+}
+
+#[test]
+fn godot3s_server_serves_wss_with_its_tls_options() {
+    let ca = TestCa::new("CA");
+    let mut server = wspeer::godot3::WebSocketServer::new();
+    server.set_tls(Some(server_tls(&ca)));
+    server.set_bind_ip("127.0.0.1").unwrap();
+    server.listen(0, &[]).unwrap();
+    let mut client = WebSocketPeer::new();
+    let client_tls = TlsOptions::client(Some(ca.cert_pem().as_bytes()), None).unwrap();
+    client
+        .connect_to_url_with_tls(
+            &format!("wss://localhost:{}/", server.local_port()),
+            client_tls,
+        )
+        .unwrap();
+    let mut connected = None;
+    poll_until("the client connected over TLS", || {
+        client.poll();
+        for event in server.poll() {
+            if let wspeer::godot3::ServerEvent::ClientConnected { id, .. } = event {
+                connected = Some(id);
+            }
+        }
+        connected.is_some() && client.ready_state() == ReadyState::Open
+    });
+    client.send_text("over tls").unwrap();
+    let id = connected.unwrap();
+    let mut got = None;
+    poll_until("the message through TLS", || {
+        client.poll();
+        let _ = server.poll().count();
+        if let Some(peer) = server.peer(id)
+            && let Ok(packet) = peer.get_packet()
+        {
+            got = Some(packet);
+        }
+        got.is_some()
+    });
+    assert_eq!(&got.unwrap()[..], b"over tls");
+}
+
+#[test]
+fn serving_with_client_options_is_refused() {
+    let ca = TestCa::new("CA");
+    let mut tcp = TcpServer::new();
+    tcp.listen(0, "127.0.0.1").unwrap();
+    let _first = std::net::TcpStream::connect(("127.0.0.1", tcp.local_port())).unwrap();
+    let _second = std::net::TcpStream::connect(("127.0.0.1", tcp.local_port())).unwrap();
+    poll_until("a TCP connection", || tcp.is_connection_available());
+    let client_options = TlsOptions::client(Some(ca.cert_pem().as_bytes()), None).unwrap();
+    let refused = AcceptedStream::serving(tcp.take_connection().unwrap(), Some(&client_options));
+    assert!(refused.is_err());
+    poll_until("the second connection", || tcp.is_connection_available());
+    let plain = AcceptedStream::serving(tcp.take_connection().unwrap(), None);
+    assert!(matches!(plain, Ok(AcceptedStream::Tcp(_))));
 }
