@@ -453,3 +453,49 @@ pub fn deflate(flags: &Flags) -> anyhow::Result<bool> {
     out(&crate::deflate_echo::run(&bench)?)?;
     Ok(true)
 }
+
+/// `hold --server wspeer-async|chat --connections N`: one server holds N
+/// concurrent connections (from several loopback source addresses) while a
+/// fresh client measures its round trips; for the chat, spread over
+/// `--rooms` rooms, with `--rate` lines a second for `--duration` seconds,
+/// each timed and checked delivered to every other member of its room.
+pub fn hold(flags: &Flags) -> anyhow::Result<bool> {
+    flags.only(&[
+        "server",
+        "connections",
+        "rooms",
+        "rate",
+        "duration",
+        "sources",
+        "per-source",
+        "probes",
+        "seed",
+        "chat-bin",
+        "out",
+    ])?;
+    use crate::hold::{HoldConfig, Server, run};
+    let server = match flags.text("server").unwrap_or("wspeer-async") {
+        "wspeer-async" => Server::Echo,
+        "chat" => Server::Chat(match flags.text("chat-bin") {
+            Some(path) => path.into(),
+            None => crate::chat_soak::default_binary()?,
+        }),
+        other => anyhow::bail!("--server {other}: give wspeer-async or chat"),
+    };
+    let exe = std::env::current_exe().context("the harness binary")?;
+    let mut config = HoldConfig::new(server, exe, flags.get("connections", 100_000)?);
+    config.rooms = flags.get("rooms", config.rooms)?;
+    config.rate = flags.get("rate", config.rate)?;
+    config.duration = flags.seconds("duration", config.duration)?;
+    config.sources = flags.get("sources", config.sources)?;
+    config.per_source = flags.get("per-source", config.per_source)?;
+    config.probes = flags.get("probes", config.probes)?;
+    config.seed = flags.get("seed", config.seed)?;
+    let report = run(&config)?;
+    let text = report.render();
+    if let Some(path) = flags.text("out") {
+        std::fs::write(path, &text).with_context(|| format!("writing {path}"))?;
+    }
+    out(&text)?;
+    Ok(report.ok())
+}

@@ -27,9 +27,23 @@ pub async fn handshake(stream: &mut TcpStream, host: &str) -> anyhow::Result<Vec
         .ok()
         .filter(|path| !path.is_empty())
         .unwrap_or_else(|| "/bench".to_owned());
+    upgrade(stream, host, &path, None).await
+}
+
+/// [`handshake`] to `path` (which may carry a query), offering `protocol`
+/// when given (the chat requires `demo-chat`).
+pub async fn upgrade(
+    stream: &mut TcpStream,
+    host: &str,
+    path: &str,
+    protocol: Option<&str>,
+) -> anyhow::Result<Vec<u8>> {
+    let protocol = protocol
+        .map(|p| format!("Sec-WebSocket-Protocol: {p}\r\n"))
+        .unwrap_or_default();
     let request = format!(
         "GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: {KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+         Sec-WebSocket-Key: {KEY}\r\nSec-WebSocket-Version: 13\r\n{protocol}\r\n"
     );
     stream.write_all(request.as_bytes()).await?;
     let mut buf = Vec::with_capacity(512);

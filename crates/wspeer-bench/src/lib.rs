@@ -10,7 +10,9 @@
 //! ([`handshakes`]), the latency a 60 Hz game loop sees through the facade
 //! ([`gameloop`]) and the cost of an idle `poll()` ([`idle_poll`]), and it
 //! soaks the chat server: clients dropping and resuming for minutes, every line
-//! checked delivered exactly once ([`chat_soak`]).
+//! checked delivered exactly once ([`chat_soak`]); and it holds 100,000
+//! connections to one server while measuring a fresh client's round trips
+//! and, for the chat, lines through rooms at that scale ([`hold`]).
 //!
 //! It makes no timing assertion and is not a test suite: it reports figures and
 //! their ratios to a baseline measured in the same run ([`report`]), because
@@ -19,6 +21,7 @@
 //! ```text
 //! cargo run --release -p wspeer-bench -- all
 //! cargo run --release -p wspeer-bench -- load --server wspeer-async --connections 100 --size 20
+//! cargo run --release -p wspeer-bench -- hold --server chat --connections 100000 --rooms 1000
 //! cargo bench -p wspeer-bench --bench idle_poll
 //! ```
 
@@ -30,6 +33,7 @@ pub mod deflate_echo;
 pub mod frame;
 pub mod gameloop;
 pub mod handshakes;
+pub mod hold;
 pub mod idle_poll;
 pub mod load;
 pub mod memory;

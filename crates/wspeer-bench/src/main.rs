@@ -15,6 +15,8 @@
 //!     [--line-rate 0.5] [--disconnect-rate 2] [--away-max 3] [--history 1000] [--servers 1] [--redis]
 //! cargo run --release -p wspeer-bench -- slow-handshakes --server <kind> | --connect <addr> [--pid PID]
 //!     [--attackers 5000] [--sources 1] [--duration 10] [--protocol demo-chat --path /test/ --health /healthz]
+//! cargo run --release -p wspeer-bench -- hold --server wspeer-async|chat [--connections 100000] [--rooms 1000]
+//!     [--rate 200] [--duration 30] [--sources 8] [--per-source 64] [--probes 2000]
 //! cargo run --release -p wspeer-bench -- deflate [--connections 10] [--duration 3] [--rounds 3] [--idle 5000]
 //! ```
 //!
@@ -24,7 +26,7 @@ use std::process::ExitCode;
 
 use wspeer_bench::{cli::Flags, commands, servers::ServerKind};
 
-const USAGE: &str = "usage: wspeer-bench <all | server | load | idle-memory | handshakes | gameloop | idle-poll | chat-fanout | chat-soak | slow-handshakes | deflate> [flags]
+const USAGE: &str = "usage: wspeer-bench <all | server | load | idle-memory | handshakes | gameloop | idle-poll | chat-fanout | chat-soak | slow-handshakes | hold | deflate> [flags]
   all          every workload against every server; prints a markdown report
   server       run one echo server: server <kind> <addr> [--cpu N]; prints its port
   load         one echo workload: --server <kind> or --connect <addr> [--raw]
@@ -35,6 +37,7 @@ const USAGE: &str = "usage: wspeer-bench <all | server | load | idle-memory | ha
   chat-fanout  deliveries per second and latency of N chat clients in one room
   chat-soak    chat clients in rooms dropping and resuming for minutes; every line checked exactly once
   slow-handshakes  fresh clients' handshake times during a slow-handshake attack
+  hold         one server (wspeer-async or chat) holds 100,000 connections: time to open, RSS per connection, a fresh client's latency, chat lines at that scale
   deflate      echo with permessage-deflate (off, no takeover, takeover): CPU, wire bytes, idle memory";
 
 fn main() -> ExitCode {
@@ -51,6 +54,7 @@ fn main() -> ExitCode {
         "chat-fanout" => commands::chat_fanout(&flags),
         "chat-soak" => commands::chat_soak(&flags),
         "slow-handshakes" => commands::slow_handshakes(&flags),
+        "hold" => commands::hold(&flags),
         "deflate" => commands::deflate(&flags),
         _ => {
             eprintln!("{USAGE}");

@@ -22,7 +22,7 @@ mod check;
 mod client;
 mod conn;
 mod report;
-mod rng;
+pub(crate) mod rng;
 mod server;
 
 use std::{

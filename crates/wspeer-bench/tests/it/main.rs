@@ -2,4 +2,5 @@
 //! into one binary.
 
 mod chat_soak;
+mod hold;
 mod smoke;
