@@ -4,9 +4,9 @@
 //!
 //! The bench raises its descriptor limit before it starts the server, which
 //! inherits it ([`limits`]); the connections come from 127.0.0.2 and up so
-//! that no source address runs out of ephemeral ports ([`sources`]); every
-//! held connection is read all the time ([`held`]); the fresh client's round
-//! trips are the probe ([`probe`]); the chat's lines are timed and checked
+//! that no source address runs out of ephemeral ports (`sources`); every
+//! held connection is read all the time (`held`); the fresh client's round
+//! trips are the probe (`probe`); the chat's lines are timed and checked
 //! delivered ([`traffic`]); [`report`] writes the tables. Every client is in
 //! this process, on one thread, with one clock.
 
