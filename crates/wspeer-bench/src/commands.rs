@@ -26,6 +26,14 @@ const LOAD_CPU: usize = 0;
 /// The CPU servers are pinned to when the machine has two.
 const SERVER_CPU: usize = 1;
 
+/// Writes a report to `--out FILE` when given, then to stdout.
+fn publish(flags: &Flags, text: &str) -> anyhow::Result<()> {
+    if let Some(path) = flags.text("out") {
+        std::fs::write(path, text).with_context(|| format!("writing {path}"))?;
+    }
+    out(text)
+}
+
 fn out(text: &str) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(text.as_bytes())?;
@@ -96,10 +104,7 @@ pub fn all(flags: &Flags) -> anyhow::Result<bool> {
         "\nThe whole run took {:.0} s.\n",
         started.elapsed().as_secs_f64()
     ));
-    if let Some(path) = flags.text("out") {
-        std::fs::write(path, &report).with_context(|| format!("writing {path}"))?;
-    }
-    out(&report)?;
+    publish(flags, &report)?;
     Ok(results.all_ok())
 }
 
@@ -344,10 +349,7 @@ pub fn chat_soak(flags: &Flags) -> anyhow::Result<bool> {
     config.drain_timeout = flags.seconds("drain-timeout", config.drain_timeout)?;
     let report = run(&config)?;
     let text = report.render();
-    if let Some(path) = flags.text("out") {
-        std::fs::write(path, &text).with_context(|| format!("writing {path}"))?;
-    }
-    out(&text)?;
+    publish(flags, &text)?;
     Ok(report.ok())
 }
 
@@ -493,9 +495,6 @@ pub fn hold(flags: &Flags) -> anyhow::Result<bool> {
     config.seed = flags.get("seed", config.seed)?;
     let report = run(&config)?;
     let text = report.render();
-    if let Some(path) = flags.text("out") {
-        std::fs::write(path, &text).with_context(|| format!("writing {path}"))?;
-    }
-    out(&text)?;
+    publish(flags, &text)?;
     Ok(report.ok())
 }
