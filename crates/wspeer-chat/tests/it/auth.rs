@@ -4,13 +4,9 @@
 
 #![allow(clippy::unwrap_used)] // test code
 
-use crate::support::{Node, WAIT, next_text, send, wait_for};
+use crate::support::{Node, WAIT, next_text, send, send_upgrade, wait_for};
 use jsonwebtoken::{EncodingKey, Header, encode, get_current_timestamp};
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::TcpStream,
-    time::timeout,
-};
+use tokio::{io::AsyncReadExt, time::timeout};
 use wspeer_chat::{
     ChatConfig,
     auth::{Auth, Claims},
@@ -41,13 +37,7 @@ async fn server() -> Node {
 
 /// The whole response to an upgrade carrying `token`.
 async fn upgrade_response(port: u16, token: &str) -> String {
-    let mut tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-    let request = format!(
-        "GET /?token={token} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
-         Sec-WebSocket-Protocol: demo-chat\r\n\r\n"
-    );
-    tcp.write_all(request.as_bytes()).await.unwrap();
+    let mut tcp = send_upgrade(port, &format!("/?token={token}"), "x", "").await;
     let mut response = String::new();
     timeout(WAIT, tcp.read_to_string(&mut response))
         .await

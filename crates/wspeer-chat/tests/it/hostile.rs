@@ -4,38 +4,18 @@
 
 #![allow(clippy::unwrap_used)] // test code
 
-use crate::support::{Node, WAIT, eventually_async, next_text, send, wait_for};
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::TcpStream,
-    time::timeout,
+use crate::support::{
+    Node, WAIT, eventually_async, next_text, read_head, send, send_upgrade, wait_for,
 };
+use tokio::{io::AsyncReadExt, net::TcpStream, time::timeout};
 use wspeer_chat::ChatConfig;
 use wspeer_core::WebSocket;
 
 /// Sends an upgrade request with `extra` headers; returns the status code, the
 /// whole head, and the still-open stream.
 async fn upgrade(port: u16, host: &str, extra: &str) -> (u16, String, TcpStream) {
-    let mut tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-    let request = format!(
-        "GET / HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
-         Sec-WebSocket-Protocol: demo-chat\r\n{extra}\r\n"
-    );
-    tcp.write_all(request.as_bytes()).await.unwrap();
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    timeout(WAIT, async {
-        while !head.ends_with(b"\r\n\r\n") {
-            if tcp.read(&mut byte).await.unwrap() == 0 {
-                break;
-            }
-            head.push(byte[0]);
-        }
-    })
-    .await
-    .unwrap();
-    let head = String::from_utf8(head).unwrap();
+    let mut tcp = send_upgrade(port, "/", host, extra).await;
+    let head = read_head(&mut tcp).await;
     let status = head
         .split(' ')
         .nth(1)

@@ -294,13 +294,26 @@ pub async fn raw_request(port: u16, request: &[u8]) -> String {
 
 /// The response to an upgrade request for `target` with `extra` header lines.
 pub async fn upgrade_response(port: u16, target: &str, extra: &str) -> String {
+    let mut tcp = send_upgrade(port, target, "x", extra).await;
+    read_head(&mut tcp).await
+}
+
+/// Connects and sends a `demo-chat` upgrade request for `target` to `host`,
+/// with `extra` header lines (each ending in CRLF).
+pub async fn send_upgrade(port: u16, target: &str, host: &str, extra: &str) -> TcpStream {
     let request = format!(
-        "GET {target} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+        "GET {target} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
          Sec-WebSocket-Protocol: demo-chat\r\n{extra}\r\n"
     );
     let mut tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
     tcp.write_all(request.as_bytes()).await.unwrap();
+    tcp
+}
+
+/// Reads a response head, up to its blank line (or the end of the stream),
+/// leaving the body unread.
+pub async fn read_head(tcp: &mut TcpStream) -> String {
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
     timeout(WAIT, async {
